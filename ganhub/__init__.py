@@ -12,8 +12,7 @@ Everything a plugin author needs is importable from here::
 from ganhub.errors import GanhubError, ImageError, PluginError, SpecError, WeightsError
 from ganhub.hookspecs import hookimpl
 from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel, Model
-from ganhub.pipeline import tiling_params
-from ganhub.spec import InputConstraints, Kind, ModelSpec, Param, Task, WeightSource
+from ganhub.spec import InputConstraints, Kind, ModelSpec, Param, Task, WeightSource, tiling_params
 
 __version__ = "0.1.0"
 

@@ -15,23 +15,14 @@ import numpy as np
 from ganhub import imaging
 from ganhub.errors import GanhubError, ImageError
 from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel
-from ganhub.spec import InputConstraints, Param
+from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints
 
 if TYPE_CHECKING:
     from ganhub.engine import Engine, Loaded
 
 Progress = Callable[[int, int], None]
 
-TILE_PARAM, OVERLAP_PARAM = "tile", "tile_overlap"
 MAX_BATCH = 64
-
-
-def tiling_params(tile: int = 256, overlap: int = 16, max_tile: int = 2048) -> tuple[Param, Param]:
-    """The standard tile-size and overlap params for a tileable model's spec."""
-    return (
-        Param(TILE_PARAM, "int", tile, 0, max_tile, 32, help="tile size in input pixels (0 = whole image at once; smaller uses less memory)"),
-        Param(OVERLAP_PARAM, "int", overlap, 0, 128, 4, help="overlap between tiles, blended to hide seams"),
-    )
 
 
 @dataclass

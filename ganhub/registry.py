@@ -63,7 +63,8 @@ class Registry:
     def discover(cls, **kwargs: Any) -> "Registry":
         """A registry holding every installed plugin's models."""
         registry = cls(**kwargs)
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        # Sorted so that which of two clashing plugins wins does not depend on sys.path order.
+        for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             registry._load_entry_point(entry_point)
         return registry
 

@@ -250,3 +250,20 @@ class ModelSpec:
         for name, value in (given or {}).items():
             values[name] = self.param(name).coerce(value)
         return values
+
+
+TILE_PARAM, OVERLAP_PARAM = "tile", "tile_overlap"
+
+
+def tiling_params(tile: int = 256, overlap: int = 16, max_tile: int = 2048) -> tuple[Param, Param]:
+    """The standard tile-size and overlap params for a tileable model's spec."""
+    return (
+        Param(
+            TILE_PARAM, "int", tile, 0, max_tile, 32,
+            help="tile size in input pixels (0 = whole image at once; smaller uses less memory)",
+        ),
+        Param(
+            OVERLAP_PARAM, "int", overlap, 0, 128, 4,
+            help="overlap between tiles, blended to hide seams",
+        ),
+    )
