@@ -12,8 +12,10 @@ import hashlib
 import importlib.metadata as metadata
 import os
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ganhub.errors import WeightsError
 
@@ -107,18 +109,46 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def hub_endpoint() -> str:
+    """HF_ENDPOINT read now (tests and mirrors set it), else the public Hub."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def _hub_unreachable() -> str | None:
+    """Why the Hub cannot be reached right now, or None; answers in ~2 s at worst.
+
+    Without this, huggingface_hub retries an unreachable host for ~25 s before falling
+    back, and a model with an offline source after its Hub source would stall that long.
+    """
+    url = urlsplit(hub_endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=2).close()
+    except OSError as exc:
+        return f"{url.hostname}:{port} unreachable ({exc.strerror or exc})"
+    return None
+
+
 def fetch_hub(ref: HubRef) -> Path:
     """Download (or reuse from the Hub cache) one file; errors say what to do."""
     import huggingface_hub
     from huggingface_hub import errors as hf_errors
 
+    cached = cached_hub_path(ref) if ref.pinned else None
+    if cached is not None:  # a pinned commit never changes: no need to ask the Hub
+        return cached
+    if not hub_offline() and (reason := _hub_unreachable()):
+        raise WeightsError(
+            f"{ref} is not in the Hub cache and the Hub cannot be reached: {reason}; "
+            "connect once and run `ganhub download`, or use another source"
+        )
     try:
         path = huggingface_hub.hf_hub_download(
             ref.repo_id,
             ref.path,
             revision=ref.revision,
             cache_dir=hub_cache_dir(),
-            endpoint=os.environ.get("HF_ENDPOINT") or None,
+            endpoint=hub_endpoint(),
             local_files_only=hub_offline(),
         )
     except hf_errors.RepositoryNotFoundError:

@@ -1,0 +1,72 @@
+"""The conformance suite every plugin runs: build, shapes, value range, determinism, licence.
+
+A plugin's tests call :func:`check_model` for each of its models with tiny seeded inputs
+(random or real weights); the host's own tests run it on the built-in plugins. It needs
+torch, so it lives apart from the import-light public API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel, Model
+
+
+@dataclass(frozen=True)
+class ConformanceReport:
+    """What was checked, for a test to print or assert on."""
+
+    model_id: str
+    input_shapes: tuple[tuple[int, ...], ...]
+    output_shape: tuple[int, ...]
+    value_range: tuple[float, float]
+
+
+def check_spec(model: Model) -> None:
+    """The spec carries what the UI and the model card need."""
+    spec = model.spec
+    assert spec.license.strip(), f"{spec.id}: no licence"
+    assert spec.description.strip(), f"{spec.id}: no description"
+    assert spec.kind == model.kind, f"{spec.id}: spec kind {spec.kind} vs adapter {model.kind}"
+    for param in spec.params:
+        if param.type != "image":
+            param.coerce(param.default)
+
+
+def check_model(model: Model, weights: Path | None, *, height: int = 24, width: int = 20,
+                tolerance: float = 0.05) -> ConformanceReport:
+    """Build the network and check shapes, finite values in [0, 1] ± tolerance, determinism."""
+    from ganhub.runtime.torch import TorchSession
+
+    check_spec(model)
+    constraints = model.constraints_for(None)
+    multiple = constraints.multiple_of
+    height, width = _round_up(height, multiple), _round_up(width, multiple)
+    session = TorchSession(model.build(weights), "cpu", "fp32")
+    constraints = model.constraints_for(session.network)
+    inputs = model.example_inputs(height, width, batch=2)
+    first, second = session.run(*inputs), session.run(*inputs)
+    assert np.array_equal(first, second), f"{model.spec.id}: two runs on the same input differ"
+    assert np.isfinite(first).all(), f"{model.spec.id}: output has NaN/inf"
+    _check_shape(model, inputs, first, constraints.scale)
+    low, high = float(first.min()), float(first.max())
+    assert low >= -tolerance and high <= 1 + tolerance, f"{model.spec.id}: values {low}..{high}"
+    return ConformanceReport(model.spec.id, tuple(x.shape for x in inputs), first.shape, (low, high))
+
+
+def _check_shape(model: Model, inputs: tuple[np.ndarray, ...], output: np.ndarray, scale: int) -> None:
+    batch = inputs[0].shape[0]
+    assert output.ndim == 4 and output.shape[:2] == (batch, 3), f"{model.spec.id}: {output.shape}"
+    if isinstance(model, (ImageToImageModel, InpaintModel)):
+        height, width = inputs[0].shape[2:]
+        expected = (height * scale, width * scale)
+        assert output.shape[2:] == expected, f"{model.spec.id}: {output.shape[2:]} != {expected}"
+    elif isinstance(model, GenerateModel):
+        assert output.shape[2] >= 8 and output.shape[3] >= 8, f"{model.spec.id}: {output.shape}"
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
