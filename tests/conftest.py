@@ -79,14 +79,17 @@ class HubEnv:
 
 
 @pytest.fixture
-def hf_env(local_hub: LocalHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubEnv]:
+def hf_env(
+    local_hub: LocalHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[HubEnv]:
     """Point huggingface_hub at `local_hub` and a fresh HF_HOME, whatever the import order."""
     from huggingface_hub import constants
     from huggingface_hub.utils import _cache_manager, _http
 
     env = HubEnv(local_hub, tmp_path / "hf_home", monkeypatch)
     env._set("HF_ENDPOINT", "ENDPOINT", env.endpoint, env.endpoint)
-    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", env.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    template = env.endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
     env._set("HF_HOME", "HF_HOME", str(env.home), str(env.home))
     env._set("HF_HUB_CACHE", "HF_HUB_CACHE", str(env.cache_dir), str(env.cache_dir))
     env._set("HF_XET_CACHE", "HF_XET_CACHE", str(env.home / "xet"), str(env.home / "xet"))
@@ -98,10 +101,11 @@ def hf_env(local_hub: LocalHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.delenv(name, raising=False)
     # A proxy from the environment must not swallow requests to 127.0.0.1.
     for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, ",".join(filter(None, [os.environ.get(name), "127.0.0.1", "localhost"])))
+        hosts = [os.environ.get(name), "127.0.0.1", "localhost"]
+        monkeypatch.setenv(name, ",".join(filter(None, hosts)))
     env.set_offline(False)
     env.set_retries(False)
-    # The shared httpx client reads proxy settings when built and pools connections to old
+    # The shared httpx2 client reads proxy settings when built and pools connections to old
     # servers: start from a fresh one, and drop it again so the next test does the same.
     _http.close_session()
     yield env

@@ -31,7 +31,9 @@ class LocalHub:
         self.requests: list[tuple[str, str]] = []  # (method, raw path) of every request received
         self.endpoint = ""
 
-    def add_file(self, repo_id: str, path: str, data: bytes, commit: str | None = None, branch: str = "main") -> str:
+    def add_file(
+        self, repo_id: str, path: str, data: bytes, commit: str | None = None, branch: str = "main"
+    ) -> str:
         """Commit ``data`` at ``path`` on ``branch`` and return the 40-hex commit id.
 
         Like git, a new commit starts from the branch head's tree, so earlier files stay visible;
@@ -59,7 +61,8 @@ class LocalHub:
         """
         with self._lock:
             original = next(t[path] for t in self._trees[repo_id].values() if path in t)
-            self._corrupted[(repo_id, path)] = bytes(b ^ 0xFF for b in original) if data is None else data
+            flipped = bytes(b ^ 0xFF for b in original)
+            self._corrupted[(repo_id, path)] = flipped if data is None else data
 
     def start(self) -> str:
         """Listen on a free port of 127.0.0.1 in a daemon thread; return the endpoint URL."""
@@ -117,7 +120,8 @@ class LocalHub:
             return _send(req, 404, headers, b"Entry not found", send_body)
         # ETag = quoted sha256 of the content, as the Hub sends for LFS files (weights always are):
         # the client names the cached blob after it, so blobs/<sha256> can be checked by a test.
-        headers = {"X-Repo-Commit": commit, "ETag": f'"{hashlib.sha256(data).hexdigest()}"', "Accept-Ranges": "bytes"}
+        etag = f'"{hashlib.sha256(data).hexdigest()}"'
+        headers = {"X-Repo-Commit": commit, "ETag": etag, "Accept-Ranges": "bytes"}
         status, total = 200, len(served)
         match = _RANGE_RE.fullmatch(req.headers.get("Range", "").strip())
         if match and match.group(1):  # "bytes=N-" or "bytes=N-M": what http_get sends to resume
@@ -129,7 +133,9 @@ class LocalHub:
         _send(req, status, headers, served, send_body)
 
 
-def _send(req: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes, send_body: bool) -> None:
+def _send(
+    req: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes, send_body: bool
+) -> None:
     """Write one response; a HEAD gets the same headers (Content-Length included) but no body."""
     req.send_response(status)
     for name, value in headers.items():
