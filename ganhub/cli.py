@@ -38,13 +38,13 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
 @app.command("list")
 def list_models() -> None:
     """Every discovered model (id, task, kind, licence, weights) and every broken plugin."""
-    from ganhub.weights.fetch import source_status
+    from ganhub.weights.fetch import best_status
 
     registry = _registry()
     table = Table("id", "task", "kind", "licence", "weights", "plugin")
     for model in registry.models():
         spec = model.spec
-        status = source_status(spec.weights[0]) if spec.weights else "user-supplied"
+        status = best_status(spec.weights)
         table.add_row(spec.id, spec.task.value, spec.kind.value, spec.license, status, registry.plugin_of(spec.id))
     out.print(table)
     for record in registry.plugins.values():

@@ -140,6 +140,15 @@ def source_status(source: WeightSource) -> str:
     return state + (", unverified" if unverified else "")
 
 
+def best_status(sources: Sequence[WeightSource]) -> str:
+    """The status a user cares about: the first source usable right now, else the first's."""
+    statuses = [source_status(source) for source in sources]
+    for status in statuses:
+        if status.split(",")[0] in ("cached", "in package", "local"):
+            return status
+    return statuses[0] if statuses else "user-supplied"
+
+
 def cached_size(source: WeightSource) -> int | None:
     """Bytes on disk for a source's main file, when present locally."""
     try:
