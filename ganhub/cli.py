@@ -161,7 +161,8 @@ def main() -> None:
     except GanhubError:
         pass
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit's code instead of raising it
+        sys.exit(code if isinstance(code, int) else 0)
     except GanhubError as exc:
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)

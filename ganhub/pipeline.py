@@ -92,7 +92,7 @@ def _resize_alpha(alpha: np.ndarray, height: int, width: int) -> np.ndarray:
 
     if alpha.shape == (height, width):
         return alpha
-    resized = Image.fromarray(alpha.astype(np.float32), mode="F").resize((width, height), Image.LANCZOS)
+    resized = Image.fromarray(alpha.astype(np.float32)).resize((width, height), Image.LANCZOS)
     return np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
 
 

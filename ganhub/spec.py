@@ -264,6 +264,6 @@ def tiling_params(tile: int = 256, overlap: int = 16, max_tile: int = 2048) -> t
         ),
         Param(
             OVERLAP_PARAM, "int", overlap, 0, 128, 4,
-            help="overlap between tiles, blended to hide seams",
+            help="context each tile sees beyond a seam (neighbours share 2× this, feathered)",
         ),
     )

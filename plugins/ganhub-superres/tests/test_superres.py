@@ -65,7 +65,7 @@ def _random_weights(tmp_path: Path, arch: str) -> Path:
 def test_conformance_with_random_weights(model_id, registry, tmp_path):
     model = registry.get(model_id)
     arch = model.arch or "Compact"
-    report = check_model(model, _random_weights(tmp_path, arch), height=20, width=16)
+    report = check_model(model, _random_weights(tmp_path, arch), height=20, width=16, check_range=False)
     assert report.output_shape == (2, 3, 80, 64)
 
 
@@ -83,19 +83,21 @@ def test_spandrel_rejects_wrong_architecture(tmp_path):
         load_spandrel(path, "ESRGAN")
 
 
-def test_real_model_output_is_a_sharp_upscale(engine):
-    crop = astronaut_crop(48)
-    result = engine.run("realesr-animevideov3", image=imaging.read_image(crop))
-    out = result.images[0]
-    assert out.shape == (192, 192, 3)
-    # the upscale agrees with the input at low resolution (same picture) …
-    down = out.reshape(48, 4, 48, 4, 3).mean(axis=(1, 3))
-    assert np.abs(down - crop / 255.0).mean() < 0.04
-    # … and is sharper than bicubic (GAN SR is perceptual: judge sharpness, not PSNR)
+@pytest.mark.parametrize("name", ["astronaut", "chelsea"])
+def test_real_x4plus_restores_sharpness(engine, name):
+    """GAN SR is perceptual: judge it on sharpness and agreement with the picture, not PSNR."""
     import cv2
 
-    bicubic = cv2.resize(crop.astype(np.float32) / 255, (192, 192), interpolation=cv2.INTER_CUBIC)
-    assert _gradient(out) > 1.2 * _gradient(bicubic)
+    truth = getattr(skimage_data, name)()[40:232, 180:372].astype(np.float32) / 255
+    low = cv2.resize(truth, (48, 48), interpolation=cv2.INTER_AREA)
+    out = engine.run("realesrgan-x4plus", image=imaging.read_image(low)).images[0]
+    assert out.shape == truth.shape
+    # the same picture: downscaled again, it matches the input it was made from
+    assert np.abs(cv2.resize(out, (48, 48), interpolation=cv2.INTER_AREA) - low).mean() < 0.03
+    # measured: astronaut 0.0292 vs bicubic 0.0194 (truth 0.0299); chelsea 0.0252 vs 0.0183
+    bicubic = cv2.resize(low, (192, 192), interpolation=cv2.INTER_CUBIC)
+    assert _gradient(out) > 1.25 * _gradient(bicubic)
+    assert _gradient(out) < 1.1 * _gradient(truth)
 
 
 def _gradient(image: np.ndarray) -> float:
