@@ -1,0 +1,369 @@
+"""A model's tab, generated from its ModelSpec by kind.
+
+- image-to-image: an input image → a before/after slider and a full-resolution PNG download;
+- generate: a seed (with a dice button) and a count → a gallery and PNG downloads;
+- inpaint: an image editor whose brush strokes are the mask → a slider and the mask used.
+
+Params become widgets by type (ranged numbers → sliders, bools → checkboxes, choices →
+radio or dropdown, strings → textboxes, images → image inputs). Every run is one API
+endpoint, named by :func:`ganhub.ui.app.api_name_for`, whose inputs are the widgets in order.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import numpy as np
+
+from ganhub.errors import GanhubError
+from ganhub.model import Model
+from ganhub.spec import Kind, ModelSpec, Param
+from ganhub.ui.app import ACCELERATOR, LastRun, user_errors
+from ganhub.ui.examples import example_images
+from ganhub.ui.status import last_run_text, model_card
+
+if TYPE_CHECKING:
+    from ganhub.imaging import DecodedImage
+    from ganhub.pipeline import RunResult
+    from ganhub.ui.app import Runner
+
+PREVIEW_MAX_SIDE = 2048  # the slider shows at most this; the PNG download is full size
+IMAGE_SOURCES = ["upload", "clipboard", "webcam"]
+MAX_COUNT = 16
+
+from gradio.events import Dependency
+
+class ImageInput(gr.Image):
+    """``gr.Image`` that turns an unreadable upload into a clear message, not a bare "Error"."""
+
+    is_template = True  # rendered by the frontend's ordinary image component
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except gr.Error:
+            raise
+        except Exception:  # PIL could not even identify the file
+            raise gr.Error(
+                "The uploaded file is not an image this app can read: use PNG, JPEG, WebP, "
+                "TIFF or BMP", print_exception=False,
+            ) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+# -- widgets -------------------------------------------------------------------------------
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def param_component(param: Param) -> gr.components.Component:
+    """The widget for one param, chosen by its type (and range, for numbers)."""
+    label, info = _label(param.name), param.help or None
+    if param.type in ("int", "float") and param.minimum is not None and param.maximum is not None:
+        step = param.step or (1 if param.type == "int" else None)
+        return gr.Slider(param.minimum, param.maximum, value=param.default, step=step, label=label, info=info)
+    if param.type in ("int", "float"):
+        return gr.Number(param.default, label=label, info=info, precision=0 if param.type == "int" else None,
+                         minimum=param.minimum, maximum=param.maximum)
+    if param.type == "bool":
+        return gr.Checkbox(bool(param.default), label=label, info=info)
+    if param.type == "choice":
+        widget = gr.Radio if len(param.choices) <= 5 else gr.Dropdown
+        return widget(list(param.choices), value=param.default, label=label, info=info)
+    if param.type == "image":
+        return ImageInput(label=label, type="filepath", image_mode=None, sources=IMAGE_SOURCES, height=200)
+    return gr.Textbox(param.default or "", label=label, info=info)
+
+
+def _common_inputs(spec: ModelSpec) -> tuple[list[gr.components.Component], gr.Radio, gr.Textbox | None]:
+    params = [param_component(p) for p in spec.params]
+    runtimes = ["torch", "onnx"] if spec.onnx_exportable else ["torch"]
+    runtime = gr.Radio(
+        runtimes, value="torch", label="Runtime",
+        info="onnx runs an exported ONNX model" if spec.onnx_exportable else f"torch only: {spec.onnx_note}",
+    )
+    weights = None
+    if spec.accepts_user_weights:
+        weights = gr.Textbox(label="Weights", placeholder="hf://owner/repo/model.safetensors@<commit>, or a file path",
+                             info="an upscaler spandrel recognises; loaded weights-only")
+    return params, runtime, weights
+
+
+def with_signature(fn: Callable[[list[Any], Any], Any], names: list[str]) -> Callable[..., Any]:
+    """``fn(values, progress)`` as a function of ``names`` + ``progress``, as Gradio inspects it."""
+
+    def handler(*args: Any) -> Any:
+        *values, progress = args
+        return fn(values, progress)
+
+    parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
+    parameters.append(inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=gr.Progress(track_tqdm=True)))
+    handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return handler
+
+
+def _request(spec: ModelSpec, values: list[Any], has_weights: bool) -> dict[str, Any]:
+    """Split widget values (params…, runtime[, weights]) into a pipeline request."""
+    count = len(spec.params)
+    params = dict(zip((p.name for p in spec.params), values[:count]))
+    for param in spec.params:
+        if param.type == "image":
+            params[param.name] = decode(params[param.name], spec, required=False)
+    request: dict[str, Any] = {"params": params, "runtime": values[count] or "torch"}
+    if has_weights:
+        request["weights"] = values[count + 1]
+    return request
+
+
+# -- images in and out ---------------------------------------------------------------------
+def decode(path: str | None, spec: ModelSpec, required: bool = True) -> "DecodedImage | None":
+    """Read an uploaded file with the model's pixel limit (refused before decoding pixels)."""
+    from ganhub import imaging
+
+    if path is None:
+        if required:
+            raise GanhubError("no input image: upload one (or pick an example) first")
+        return None
+    return imaging.read_image(path, max_pixels=spec.constraints.max_pixels)
+
+
+def output_dir() -> Path:
+    """A fresh folder inside Gradio's temp cache, which Gradio serves and cleans up."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()) / "ganhub" / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_png(folder: Path, name: str, rgb: np.ndarray, alpha: np.ndarray | None, bit_depth: int) -> str:
+    """Write a full-resolution PNG (16-bit when the input was) and return its path."""
+    from ganhub import imaging
+
+    return str(imaging.write_image(folder / f"{name}.png", rgb, alpha, bit_depth))
+
+
+def preview(rgb: np.ndarray, size: tuple[int, int] | None = None) -> "Any":
+    """An 8-bit PIL image for display, resized to ``size`` and capped at PREVIEW_MAX_SIDE."""
+    from PIL import Image
+
+    image = Image.fromarray((np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+    if size is not None and image.size != size:
+        image = image.resize(size, Image.BICUBIC)
+    if max(image.size) > PREVIEW_MAX_SIDE:
+        image.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.LANCZOS)
+    return image
+
+
+def run_info(result: "RunResult") -> str:
+    """The line under a result: time, device, runtime, notes."""
+    return "✅ " + last_run_text(LastRun(result.seconds, result.device, result.runtime, list(result.notes)))
+
+
+def _stem(path: str | None) -> str:
+    return Path(path).stem[:40] if path else "image"
+
+
+# -- tabs ----------------------------------------------------------------------------------
+def build_model_tab(model: Model, runner: "Runner", api_name: str) -> None:
+    """The tab of one model: inputs, outputs, examples, model card; one API endpoint."""
+    builders = {Kind.IMAGE_TO_IMAGE: _image_to_image, Kind.GENERATE: _generate, Kind.INPAINT: _inpaint}
+    spec = model.spec
+    plugin = runner.registry.plugin_of(spec.id)
+    event = builders[spec.kind](model, runner, api_name)
+    with gr.Accordion("Model card", open=False):
+        card = gr.Markdown(model_card(spec, plugin, runner.engine.default_device))
+    event.then(
+        lambda: model_card(spec, plugin, runner.engine.default_device, runner.last_runs.get(spec.id)),
+        None, card, api_visibility="private", concurrency_limit=None, show_progress="hidden",
+    )
+
+
+def _click(button: gr.Button, fn: Callable[..., Any], inputs: list[Any], outputs: list[Any],
+           spec: ModelSpec, api_name: str) -> Any:
+    return button.click(
+        fn, inputs, outputs, api_name=api_name, api_description=spec.description,
+        concurrency_id=ACCELERATOR, concurrency_limit=1,
+    )
+
+
+def _image_to_image(model: Model, runner: "Runner", api_name: str) -> Any:
+    spec = model.spec
+    with gr.Row():
+        with gr.Column():
+            image = ImageInput(label="Input image", type="filepath", image_mode=None, sources=IMAGE_SOURCES)
+            params, runtime, weights = _common_inputs(spec)
+            button = gr.Button("Run", variant="primary")
+        with gr.Column():
+            slider = gr.ImageSlider(label="Before / after (drag the handle)", format="png", type="pil")
+            download = gr.File(label="Full-resolution PNG", file_types=[".png"])
+            info = gr.Markdown()
+
+    def run(values: list[Any], progress: Any) -> tuple[Any, str, str]:
+        with user_errors(spec.id):
+            decoded = decode(values[0], spec)
+            request = _request(spec, values[1:], weights is not None)
+        result = runner.run(spec.id, {**request, "image": decoded}, progress)
+        rgb = result.images[0]
+        path = save_png(output_dir(), f"{_stem(values[0])}_{spec.id}", rgb, result.alphas[0], result.bit_depth)
+        after = preview(rgb)
+        return (preview(decoded.rgb, after.size), after), path, run_info(result)
+
+    inputs = [image, *params, runtime] + ([weights] if weights is not None else [])
+    names = ["image", *(p.name for p in spec.params), "runtime"] + (["weights"] if weights is not None else [])
+    event = _click(button, with_signature(run, names), inputs, [slider, download, info], spec, api_name)
+    _examples(spec, image)
+    return event
+
+
+def _examples(spec: ModelSpec, image: gr.components.Component) -> None:
+    paths = example_images(spec.task)
+    if paths:
+        gr.Examples([[p] for p in paths], [image], label="Examples (bundled photos, work offline)",
+                    cache_examples=False, api_visibility="private")
+
+
+def _generate(model: Model, runner: "Runner", api_name: str) -> Any:
+    spec = model.spec
+    with gr.Row():
+        with gr.Column():
+            with gr.Row(equal_height=True):
+                seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**32 - 1, scale=3)
+                dice = gr.Button("🎲 Random seed", scale=1)
+            count = gr.Slider(1, MAX_COUNT, value=4, step=1, label="Images")
+            params, runtime, weights = _common_inputs(spec)
+            button = gr.Button("Generate", variant="primary")
+        with gr.Column():
+            gallery = gr.Gallery(label="Generated images", columns=4, format="png", object_fit="contain", height="auto")
+            files = gr.File(label="PNG downloads", file_count="multiple")
+            info = gr.Markdown()
+    # Drawn in the browser: no server round trip, and no API endpoint for a dice roll.
+    dice.click(None, None, seed, js="() => Math.floor(Math.random() * 4294967296)")
+
+    def run(values: list[Any], progress: Any) -> tuple[list[tuple[str, str]], list[str], str]:
+        with user_errors(spec.id):
+            if values[0] is None:
+                raise GanhubError("seed is empty: enter a whole number from 0 to 4294967295")
+            seed_value, count_value = int(values[0]), int(values[1])
+            request = _request(spec, values[2:], weights is not None)
+        result = runner.run(spec.id, {**request, "seed": seed_value, "count": count_value}, progress)
+        folder = output_dir()
+        paths = [save_png(folder, f"{spec.id}_seed{seed_value}_{i}", rgb, alpha, result.bit_depth)
+                 for i, (rgb, alpha) in enumerate(zip(result.images, result.alphas))]
+        captions = [f"seed {seed_value} · #{i + 1}" for i in range(len(paths))]
+        return list(zip(paths, captions)), paths, run_info(result)
+
+    inputs = [seed, count, *params, runtime] + ([weights] if weights is not None else [])
+    names = ["seed", "count", *(p.name for p in spec.params), "runtime"] + (["weights"] if weights is not None else [])
+    event = _click(button, with_signature(run, names), inputs, [gallery, files, info], spec, api_name)
+    gr.Examples([[0], [42], [2024]], [seed], label="Example seeds", cache_examples=False, api_visibility="private")
+    return event
+
+
+def editor_mask(layers: list[np.ndarray] | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The union of the painted layers as an H×W float mask (1 = remove), None if unpainted."""
+    mask = np.zeros(shape, np.float32)
+    for layer in layers or []:
+        if layer is None:
+            continue
+        layer = np.asarray(layer)
+        painted = layer[..., 3] > 0 if layer.ndim == 3 and layer.shape[2] == 4 else layer.reshape(*layer.shape[:2], -1).max(-1) > 0
+        if painted.shape == shape:
+            mask = np.maximum(mask, painted.astype(np.float32))
+    return mask if mask.any() else None
+
+
+def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
+    spec = model.spec
+    auto_mask = bool(getattr(model, "auto_mask", False))
+    with gr.Row():
+        with gr.Column():
+            editor = gr.ImageEditor(
+                label="Image: paint over what to remove", type="numpy", image_mode="RGBA",
+                sources=IMAGE_SOURCES, layers=False, transforms=(),
+                brush=gr.Brush(colors=["#ff00ff"], color_mode="fixed", default_size=24),
+            )
+            auto = gr.Checkbox(auto_mask, label="Find the mask automatically", visible=auto_mask)
+            params, runtime, weights = _common_inputs(spec)
+            button = gr.Button("Remove", variant="primary")
+        with gr.Column():
+            slider = gr.ImageSlider(label="Before / after (drag the handle)", format="png", type="pil")
+            mask_view = gr.Image(label="Mask used (white = removed)", type="numpy", interactive=False)
+            download = gr.File(label="Full-resolution PNG", file_types=[".png"])
+            info = gr.Markdown()
+
+    def run(values: list[Any], progress: Any) -> tuple[Any, Any, str, str]:
+        from ganhub import imaging
+
+        editor_value, use_auto = values[0] or {}, bool(values[1]) and auto_mask
+        with user_errors(spec.id):
+            background = editor_value.get("background")
+            if background is None:
+                raise GanhubError("no input image: upload one (or pick an example) first")
+            decoded = imaging.read_image(np.asarray(background)[..., :3], max_pixels=spec.constraints.max_pixels)
+            mask = None if use_auto else editor_mask(editor_value.get("layers"), decoded.rgb.shape[:2])
+            if mask is None and not use_auto:
+                raise GanhubError("paint over the area to remove first (the brush marks the mask)")
+            request = _request(spec, values[2:], weights is not None)
+        result = runner.run(spec.id, {**request, "image": decoded, "mask": mask}, progress)
+        rgb = result.images[0]
+        path = save_png(output_dir(), f"inpainted_{spec.id}", rgb, result.alphas[0], result.bit_depth)
+        used = result.extras.get("mask", mask)
+        used_view = None if used is None else (np.asarray(used) * 255).astype(np.uint8)
+        after = preview(rgb)
+        return (preview(decoded.rgb, after.size), after), used_view, path, run_info(result)
+
+    inputs = [editor, auto, *params, runtime] + ([weights] if weights is not None else [])
+    names = ["image", "auto_mask", *(p.name for p in spec.params), "runtime"] + (["weights"] if weights is not None else [])
+    event = _click(button, with_signature(run, names), inputs, [slider, mask_view, download, info], spec, api_name)
+    paths = example_images(spec.task)
+    if paths:
+        gr.Examples([[p] for p in paths], [editor], label="Examples (bundled photos)", cache_examples=False,
+                    api_visibility="private")
+    return event
+class MaskEditor(gr.ImageEditor):
+    """``gr.ImageEditor`` that checks the upload's size from its header before decoding it.
+
+    The editor decodes every layer in full, so without this check a huge upload would cost
+    its full memory before the model's pixel limit could refuse it.
+    """
+
+    is_template = True
+    max_pixels: int | None = None
+
+    def preprocess(self, payload: Any) -> Any:
+        background = getattr(payload, "background", None)
+        try:
+            if self.max_pixels and background is not None and background.path:
+                with Image.open(background.path) as image:  # reads the header only
+                    width, height = image.size
+                if width * height > self.max_pixels:
+                    raise GanhubError(f"image is {width}×{height} = {width * height / 1e6:.1f} MP; this model "
+                                      f"accepts at most {self.max_pixels / 1e6:.1f} MP: downscale or crop it first")
+            return super().preprocess(payload)
+        except gr.Error:
+            raise
+        except GanhubError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Image.DecompressionBombError:
+            raise gr.Error("The image declares an enormous size: downscale it first", print_exception=False) from None
+        except Exception:
+            raise gr.Error("The uploaded file is not an image this app can read: use PNG, JPEG, WebP, "
+                           "TIFF or BMP", print_exception=False) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+    

