@@ -141,6 +141,17 @@ def _engine(device: str | None):  # type: ignore[no-untyped-def]
     return Engine(_registry(), device=device)
 
 
+def _add_lazy_commands() -> None:
+    """Commands whose modules import heavier libraries only when they run."""
+    from ganhub.cli_export import bench, export
+
+    app.command("export")(export)
+    app.command("bench")(bench)
+
+
+_add_lazy_commands()
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", envvar="GANHUB_HOST"),

@@ -95,18 +95,22 @@ class Engine:
         on_status: Callable[[str], None] | None,
     ) -> Loaded:
         started = time.perf_counter()
-        sources = self._sources(model, weights)
+        sources = self.sources(model, weights)
         if on_status:
             on_status(f"fetching weights for {model.spec.id}")
         resolved = resolve_weights(sources) if sources else None
         if on_status:
             on_status(f"building {model.spec.id} on {device} ({runtime})")
         session = _open_session(model, resolved, runtime, device)
-        constraints = model.constraints_for(getattr(session, "network", None))
+        # ONNX sessions carry the exported network's constraints in the graph's metadata.
+        constraints = getattr(session, "constraints", None) or model.constraints_for(
+            getattr(session, "network", None)
+        )
         return Loaded(model, session, resolved, time.perf_counter() - started, constraints)
 
     @staticmethod
-    def _sources(model: Model, weights: str | None) -> tuple[WeightSource, ...]:
+    def sources(model: Model, weights: str | None) -> tuple[WeightSource, ...]:
+        """The weight sources to try: the spec's, or the user's own where the model allows."""
         if weights is None:
             if not model.spec.weights:
                 raise GanhubError(

@@ -1,0 +1,317 @@
+"""Side-by-side benchmark of torch and onnxruntime on the same model, input and machine.
+
+One process, one input per size (a real photo crop, not noise: some kernels take shortcuts on
+zeros), warm-up runs first, then the runtimes alternate inside every repeat so that a CPU
+clocking up or a noisy neighbour slows all of them alike; medians are reported.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from ganhub.errors import GanhubError
+from ganhub.spec import Kind
+
+if TYPE_CHECKING:
+    import torch
+    from rich.console import Console
+
+    from ganhub.engine import Engine
+    from ganhub.model import Model
+    from ganhub.registry import Registry
+    from ganhub.runtime.base import Session
+    from ganhub.runtime.onnx import OnnxSession
+
+Inputs = tuple[np.ndarray, ...]
+SET14 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr" / "Set14"
+MAX_SET14 = 8
+
+
+def load_photos() -> list[np.ndarray]:
+    """Real photos as H×W×3 float32 in [0, 1]: skimage's astronaut, coffee, chelsea, then Set14."""
+    photos: list[np.ndarray] = []
+    try:
+        from skimage import data
+
+        photos += [data.astronaut(), data.coffee(), data.chelsea()]
+    except ImportError:
+        pass
+    if SET14.is_dir():
+        from PIL import Image
+
+        for path in sorted(SET14.glob("*.png"))[:MAX_SET14]:
+            with Image.open(path) as image:
+                photos.append(np.asarray(image.convert("RGB")))
+    if not photos:
+        raise GanhubError(f"no photos to measure with: install scikit-image or provide {SET14}")
+    return [np.asarray(photo, np.float32) / 255.0 for photo in photos]
+
+
+def photo_crop(photo: np.ndarray, height: int, width: int,
+               rng: np.random.Generator | None = None) -> np.ndarray:
+    """A height×width crop as 3×H×W float32: centred, or at a random spot given ``rng``.
+
+    A photo smaller than the crop is first enlarged (bicubic) so every size is real content.
+    """
+    import cv2
+
+    scale = max(height / photo.shape[0], width / photo.shape[1], 1.0)
+    if scale > 1.0:
+        size = (int(np.ceil(photo.shape[1] * scale)), int(np.ceil(photo.shape[0] * scale)))
+        photo = np.clip(cv2.resize(photo, size, interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    spare_y, spare_x = photo.shape[0] - height, photo.shape[1] - width
+    top, left = (spare_y // 2, spare_x // 2) if rng is None else (
+        int(rng.integers(0, spare_y + 1)), int(rng.integers(0, spare_x + 1)))
+    crop = photo[top : top + height, left : left + width]
+    return np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32)
+
+
+def shape_label(inputs: Inputs) -> str:
+    """``1×3×37×53`` (inputs joined with ``+``)."""
+    return " + ".join("×".join(map(str, x.shape)) for x in inputs)
+
+
+def median_ms(run: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+    """Median wall time of ``run`` in milliseconds after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(times)
+
+
+def measure_latency(torch_run: Callable[[], object], sessions: dict[str, "OnnxSession"],
+                    case: Inputs) -> dict[str, Any]:
+    """torch fp32 (``torch_run``) vs each onnxruntime graph on ``case``, median of 3, in ms."""
+    # The load average flags timings taken while other processes competed for the CPU.
+    latency: dict[str, Any] = {"inputs": shape_label(case), "device": "cpu",
+                               "load_average_1min": round(os.getloadavg()[0], 2)}
+    latency["torch_fp32"] = round(median_ms(torch_run), 3)
+    for precision, session in sessions.items():
+        latency[f"onnx_{precision}"] = round(median_ms(lambda s=session: s.run(*case)), 3)
+    return latency
+
+
+def photo_inputs(model: "Model", shapes: list[Inputs], seed: int) -> list[Inputs]:
+    """Model inputs shaped like ``shapes`` whose image is real photo crops (seeded positions)."""
+    if model.kind == Kind.GENERATE:
+        params = model.spec.resolve_params()
+        return [model.latents(seed + i, len(s[0]), params) for i, s in enumerate(shapes)]
+    photos, rng, result = load_photos(), np.random.default_rng(seed), []
+    for index, example in enumerate(shapes):
+        batch, _, height, width = example[0].shape
+        crops = [photo_crop(photos[(index + b) % len(photos)], height, width, rng) for b in range(batch)]
+        result.append((np.stack(crops), *example[1:]))
+    return result
+
+
+def bench_inputs(model: "Model", size: int, photo: np.ndarray) -> Inputs:
+    """The input for one size: a size×size photo crop (generate models: ``size`` = batch)."""
+    if model.kind == Kind.GENERATE:
+        return model.latents(0, size, model.spec.resolve_params())
+    example = model.example_inputs(size, size, 1)  # keeps the kind's other inputs (a mask)
+    return (photo_crop(photo, size, size)[None], *example[1:])
+
+
+def flops_per_pixel(network: "torch.nn.Module", model: "Model", side: int = 32) -> float | None:
+    """FLOPs per input pixel of an image model, counted from its convolutions.
+
+    A forward hook on every Conv2d adds 2·Cin·Cout·kh·kw/groups per output pixel (one multiply
+    and one add per MAC); other layers are cheap next to those and are left out. None for
+    generate models, whose cost is per image, not per pixel.
+    """
+    import torch
+
+    if model.kind == Kind.GENERATE:
+        return None
+    total = [0.0]
+
+    def count(layer: torch.nn.Conv2d, _inputs: tuple, output: torch.Tensor) -> None:
+        per_output = 2.0 * layer.in_channels / layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+        total[0] += per_output * output.numel()
+
+    hooks = [m.register_forward_hook(count) for m in network.modules() if isinstance(m, torch.nn.Conv2d)]
+    # Convolutions keep their per-pixel cost at any size, so a small input counts exactly.
+    side = max(side, model.spec.constraints.multiple_of, model.spec.constraints.min_side)
+    inputs = model.example_inputs(side, side, 1)
+    weight = next(network.parameters())
+    try:
+        with torch.inference_mode():
+            network(*(torch.from_numpy(x).to(weight.device, weight.dtype) for x in inputs))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total[0] / (side * side) if total[0] else None
+
+
+def _registry_of(source: "Engine | Registry") -> "Registry":
+    return getattr(source, "registry", source)  # an Engine carries its registry
+
+
+def _open_sessions(model: "Model", weights: Path | None, runtimes: Sequence[str], device: str,
+                   onnx_file: Path, say: Callable[[str], None]) -> dict[str, "Session"]:
+    from ganhub.runtime.onnx import open_onnx
+    from ganhub.runtime.torch import open_torch
+
+    sessions: dict[str, Session] = {}
+    for runtime in runtimes:
+        if runtime == "torch":
+            sessions[runtime] = open_torch(model, weights, device, precision="fp32")
+        elif runtime == "onnx":
+            sessions[runtime] = open_onnx(model, weights, device, onnx_path=onnx_file)
+        else:
+            raise GanhubError(f"unknown runtime '{runtime}': use torch and/or onnx")
+        say(f"{runtime} session on {sessions[runtime].device}")
+    return sessions
+
+
+def _time_size(sessions: dict[str, "Session"], inputs: Inputs, repeats: int, warmup: int) -> dict[str, Any]:
+    """Median ms per runtime, alternating runtimes inside every repeat."""
+    outputs = {}
+    for name, session in sessions.items():
+        for _ in range(warmup):
+            outputs[name] = session.run(*inputs)
+    times: dict[str, list[float]] = {name: [] for name in sessions}
+    for _ in range(repeats):
+        for name, session in sessions.items():
+            started = time.perf_counter()
+            outputs[name] = session.run(*inputs)
+            times[name].append((time.perf_counter() - started) * 1000.0)
+    row: dict[str, Any] = {f"{name}_ms": round(statistics.median(t), 3) for name, t in times.items()}
+    if "torch" in outputs and "onnx" in outputs and outputs["torch"].shape == outputs["onnx"].shape:
+        row["max_abs_diff"] = float(np.abs(outputs["torch"] - outputs["onnx"]).max())
+    return row
+
+
+def _rates(row: dict[str, Any], runtimes: Sequence[str], pixels: int | None, fpp: float | None) -> None:
+    for name in runtimes:
+        seconds = row[f"{name}_ms"] / 1000.0
+        if pixels:
+            row[f"{name}_mpx_per_s"] = round(pixels / seconds / 1e6, 4)
+        if pixels and fpp:
+            row[f"{name}_gflop_per_s"] = round(fpp * pixels / seconds / 1e9, 2)
+    if "torch_ms" in row and "onnx_ms" in row:
+        row["onnx/torch"] = float(f"{row['onnx_ms'] / row['torch_ms']:.4g}")  # 4 significant digits
+
+
+def bench(
+    source: "Engine | Registry",
+    model_id: str,
+    runtimes: Sequence[str] = ("torch", "onnx"),
+    sizes: Sequence[int] = (128, 256, 512),
+    device: str = "cpu",
+    repeats: int = 5,
+    warmup: int = 1,
+    *,
+    weights: str | None = None,
+    export_dir: Path | None = None,
+    console: "Console | None" = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Time ``model_id`` on each runtime at each size; print a table, return a JSON-able dict.
+
+    Sizes are square input sides (generate models: batch sizes). The onnx runtime uses the
+    exported fp32 graph in ``export_dir`` (default: the runtime's export folder); when there
+    is none, the model is exported (with its parity check) into a temporary folder first.
+    """
+    from ganhub.export import resolve_model_weights
+    from ganhub.runtime.onnx import exported_path
+
+    if repeats < 1 or warmup < 0 or not sizes:
+        raise GanhubError("bench needs repeats >= 1, warmup >= 0 and at least one size")
+    say = progress or (lambda message: None)
+    model = _registry_of(source).get(model_id)
+    weights_path = resolve_model_weights(model, weights)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ganhub-bench-") as scratch:
+        onnx_file = exported_path(model_id, "fp32", export_dir)
+        if "onnx" in runtimes:
+            onnx_file = _onnx_file(model, weights_path, onnx_file, Path(scratch), notes, say)
+        sessions = _open_sessions(model, weights_path, runtimes, device, onnx_file, say)
+        result = _measure(model, sessions, sizes, repeats, warmup, say)
+    result.update(device_requested=device, onnx_file=str(onnx_file) if "onnx" in runtimes else None,
+                  notes=notes + result["notes"])
+    print_table(result, console)
+    return result
+
+
+def _onnx_file(model: "Model", weights: Path | None, exported: Path, scratch: Path,
+               notes: list[str], say: Callable[[str], None]) -> Path:
+    """The graph to time: shipped ONNX weights, the export, or a fresh export into ``scratch``."""
+    shipped = model.onnx_file(weights) if weights is not None else None
+    if shipped is not None or exported.exists():
+        return shipped or exported
+    from ganhub.export import export_model
+
+    notes.append(f"no export at {exported}: exported into a temporary folder first")
+    say(notes[-1])
+    return Path(export_model(model, weights, scratch, progress=say).files["fp32"])
+
+
+def _measure(model: "Model", sessions: dict[str, "Session"], sizes: Sequence[int], repeats: int,
+             warmup: int, say: Callable[[str], None]) -> dict[str, Any]:
+    import onnxruntime
+    import torch
+
+    network = getattr(sessions.get("torch"), "network", None)
+    fpp = flops_per_pixel(network, model) if network is not None else None
+    photo = load_photos()[0]
+    rows = []
+    for size in sizes:
+        say(f"timing size {size}")
+        inputs = bench_inputs(model, size, photo)
+        row: dict[str, Any] = {"size": size, "inputs": "×".join(map(str, inputs[0].shape))}
+        row.update(_time_size(sessions, inputs, repeats, warmup))
+        pixels = None if model.kind == Kind.GENERATE else int(np.prod(inputs[0].shape)) // 3
+        _rates(row, list(sessions), pixels, fpp)
+        rows.append(row)
+    return {
+        "model_id": model.spec.id, "runtimes": list(sessions), "repeats": repeats, "warmup": warmup,
+        "devices": {name: s.device for name, s in sessions.items()},
+        "onnx_providers": getattr(sessions.get("onnx"), "providers", None),
+        "torch_threads": torch.get_num_threads(), "flops_per_input_pixel": fpp,
+        "versions": {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__},
+        # Timings taken while other processes compete for the CPU are not comparable.
+        "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows, "notes": [],
+    }
+
+
+def print_table(result: dict[str, Any], console: "Console | None" = None) -> None:
+    """The benchmark as a rich table (ms, ratio, Mpx/s and GFLOP/s per runtime)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    runtimes, fpp = result["runtimes"], result.get("flops_per_input_pixel")
+    title = f"{result['model_id']}: " + ", ".join(f"{k} on {v}" for k, v in result["devices"].items())
+    if fpp:
+        title += f"; {fpp / 1e6:.2f} MFLOP per input pixel"
+    columns = [(f"{r}_ms", f"{r} ms") for r in runtimes]
+    columns += [("onnx/torch", "onnx/torch")] if {"torch", "onnx"} <= set(runtimes) else []
+    columns += [(f"{r}_mpx_per_s", f"{r} Mpx/s") for r in runtimes]
+    columns += [(f"{r}_gflop_per_s", f"{r} GFLOP/s") for r in runtimes] if fpp else []
+    table = Table("size", *(header for _, header in columns), title=title, box=box.SIMPLE)
+    for row in result["rows"]:
+        table.add_row(str(row["size"]), *(_cell(row.get(key)) for key, _ in columns))
+    console.print(table)
+    console.print(f"load average {result.get('load_average_1min')}, torch threads "
+                  f"{result.get('torch_threads')}, repeats {result['repeats']} (medians)")
+    for note in result.get("notes", []):
+        console.print(f"note: {note}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
