@@ -84,7 +84,9 @@ def _to_nchw(rgb: np.ndarray) -> np.ndarray:
 
 
 def _to_hwc(x: np.ndarray) -> np.ndarray:
-    return np.clip(x[0].transpose(1, 2, 0), 0.0, 1.0).astype(np.float32)
+    """First image of N×C×H×W as H×W×C in [0, 1], with one copy (outputs can be GBs)."""
+    hwc = np.ascontiguousarray(x[0].transpose(1, 2, 0), dtype=np.float32)
+    return np.clip(hwc, 0.0, 1.0, out=hwc)
 
 
 def _resize_alpha(alpha: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -117,7 +119,9 @@ def run_image_to_image(
         multiple_of=constraints.multiple_of,
         progress=progress,
     )
-    rgb = np.clip(model.finish(_to_hwc(output), image.rgb, params), 0.0, 1.0).astype(np.float32)
+    rgb = np.asarray(model.finish(_to_hwc(output), image.rgb, params), dtype=np.float32)
+    del output  # the N×C×H×W result is no longer needed; free it before alpha work
+    np.clip(rgb, 0.0, 1.0, out=rgb)
     alpha = None if image.alpha is None else _resize_alpha(image.alpha, *rgb.shape[:2])
     notes = list(image.notes)
     if alpha is not None and constraints.scale > 1:
