@@ -37,6 +37,9 @@ class Loaded:
 
 def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, device: str) -> Session:
     path = weights.path if weights else None
+    custom = model.open_session(path, device)
+    if custom is not None:  # the model runs its own pipeline (e.g. two ONNX graphs)
+        return custom
     if runtime == "onnx" or (path is not None and model.onnx_file(path) is not None):
         from ganhub.runtime.onnx import open_onnx
 

@@ -25,6 +25,8 @@ from ganhub.spec import InputConstraints, Kind, ModelSpec
 if TYPE_CHECKING:  # torch is imported lazily: registration must stay cheap
     import torch
 
+    from ganhub.runtime.base import Session
+
 
 class Model:
     """Base of the per-kind adapters; plugins subclass one of those below."""
@@ -44,6 +46,10 @@ class Model:
         """The input constraints of a built network (a BYO model learns its scale on load)."""
         return self.spec.constraints
 
+    def open_session(self, weights: Path | None, device: str) -> "Session | None":
+        """A session this model runs itself (e.g. several ONNX graphs); None: the default runtime."""
+        return None
+
     def onnx_file(self, weights: Path) -> Path | None:
         """The ``.onnx`` file to run directly when the weights *are* an ONNX graph."""
         return weights if weights is not None and weights.suffix == ".onnx" else None
@@ -53,6 +59,10 @@ class ImageToImageModel(Model):
     """Image in, image out (super-resolution, painting styles, restoration)."""
 
     kind = Kind.IMAGE_TO_IMAGE
+
+    def extra_inputs(self, params: dict[str, Any]) -> tuple[np.ndarray, ...]:
+        """Arrays passed to the network after the image (e.g. a style vector), made from params."""
+        return ()
 
     def finish(self, output: np.ndarray, source: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         """Post-process the network's H×W×3 output (e.g. resize to a smaller scale)."""

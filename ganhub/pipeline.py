@@ -110,8 +110,10 @@ def run_image_to_image(
     check_input(image, constraints, spec.id)
     tile = int(params.get(TILE_PARAM, 0) or 0) if spec.tileable else 0
     overlap = int(params.get(OVERLAP_PARAM, 0) or 0)
+    extra = model.extra_inputs(params)
+    run_network = (lambda x: loaded.session.run(x, *extra)) if extra else loaded.session.run
     output = imaging.tiled_apply(
-        loaded.session.run,
+        run_network,
         _to_nchw(image.rgb),
         scale=constraints.scale,
         tile=tile,

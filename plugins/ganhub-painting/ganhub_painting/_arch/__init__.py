@@ -1,0 +1,1 @@
+"""Network code for ganhub-painting (written for ganhub; see README.md for provenance)."""
