@@ -52,7 +52,7 @@ def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
         try:
             resolved = fetch_source(source)
         except WeightsError as exc:
-            attempts.append(f"{source.uri}: {exc}")
+            attempts.append(f"{source.uri}: {exc}" + (f" [{source.note}]" if source.note else ""))
             continue
         return ResolvedWeights(**{**resolved.__dict__, "attempts": tuple(attempts)})
     if not attempts:
