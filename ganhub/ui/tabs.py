@@ -321,7 +321,7 @@ def _generate(model: Model, runner: "Runner", api_name: str) -> Any:
         folder = output_dir()
         paths = [save_png(folder, f"{spec.id}_seed{seed_value}_{i}", rgb, alpha, result.bit_depth)
                  for i, (rgb, alpha) in enumerate(zip(result.images, result.alphas))]
-        captions = [f"#{i + 1} · seed {seed_value}" for i in range(len(paths))]
+        captions = [f"#{i + 1} · batch of seed {seed_value}" for i in range(len(paths))]
         return list(zip(paths, captions)), paths, run_info(result)
 
     event = _endpoint(button, run, {"seed": seed, "count": count}, shared, [gallery, files, info], api_name)
