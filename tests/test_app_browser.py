@@ -114,7 +114,7 @@ def test_generate_fills_the_gallery(page: Any) -> None:
     images = page.locator("#output-test_good_dots img")
     images.nth(3).wait_for(timeout=RUN_TIMEOUT_MS)  # the default count is 4
     assert images.count() >= 4
-    assert page.get_by_text("#1 · seed 0").first.is_visible()
+    assert page.get_by_text("#1 · batch of seed 0").first.is_visible()
     shot(page, "generate-test-dots")
 
 
