@@ -114,7 +114,7 @@ def _progress() -> Progress:
 
 @app.command()
 def run(
-    model_id: str,
+    model_id: str = typer.Argument(..., help="a model id, or a published model: hf://owner/name[@commit] or its folder"),
     inputs: list[Path] = typer.Argument(None, help="image file(s) or a folder (none for generate models)"),
     output: Path = typer.Option(..., "-o", "--output", help="output file, or folder for several inputs"),
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE, repeatable"),
@@ -128,25 +128,38 @@ def run(
     """Run a model on an image, a folder of images, or a seed."""
     from ganhub.cli_run import run_command
 
-    failed = run_command(_engine(device), model_id, inputs or [], output, _parse_params(param),
+    engine = _engine(device, model_id)
+    model_id = engine.registry.models()[0].spec.id if _is_published_ref(model_id) else model_id
+    failed = run_command(engine, model_id, inputs or [], output, _parse_params(param),
                          runtime=runtime, weights=weights, seed=seed, count=count, mask=mask,
                          progress=_progress, console=out)
     if failed:
         raise typer.Exit(1)
 
 
-def _engine(device: str | None):  # type: ignore[no-untyped-def]
+def _is_published_ref(model_id: str) -> bool:
+    return model_id.startswith("hf://") or Path(model_id).expanduser().is_dir()
+
+
+def _engine(device: str | None, model_id: str = ""):  # type: ignore[no-untyped-def]
+    """An engine over the installed plugins, or over one published model (no plugin code)."""
     from ganhub.engine import Engine
 
+    if _is_published_ref(model_id):
+        from ganhub.train.published import published_registry
+
+        return Engine(published_registry(model_id), device=device)
     return Engine(_registry(), device=device)
 
 
 def _add_lazy_commands() -> None:
     """Commands whose modules import heavier libraries only when they run."""
     from ganhub.cli_export import bench, export
+    from ganhub.cli_train import register as register_training
 
     app.command("export")(export)
     app.command("bench")(bench)
+    register_training(app)  # train, eval, publish
 
 
 _add_lazy_commands()
@@ -180,12 +193,11 @@ def main() -> None:
     except (typer.Exit, SystemExit) as exc:
         sys.exit(getattr(exc, "exit_code", getattr(exc, "code", 0)))
     except Exception as exc:  # click usage errors etc.
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # Usage errors (typer may carry its own click): show them the way click does.
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
         if os.environ.get("GANHUB_DEBUG"):
             raise
