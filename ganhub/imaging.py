@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal, Union
+from typing import IO, Any, Literal, Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -546,3 +546,42 @@ def _run_tile(fn: Callable[[np.ndarray], np.ndarray], tile: np.ndarray, scale: i
             f"N={expected[0]} and {expected[1]}×{expected[2]} at scale {scale}"
         )
     return out
+
+
+# -- animations ----------------------------------------------------------------------------
+ANIMATION_FORMATS = (".webp", ".gif")
+
+
+def write_animation(frames: Sequence[np.ndarray], path: str | Path, fps: float = 12.0,
+                    loop: int = 0, quality: int = 90) -> Path:
+    """Write frames (H×W×3, float in [0, 1] or uint8) as an animated .webp or .gif; returns the path.
+
+    ``loop`` = 0 repeats forever; ``quality`` applies to WebP (GIF is palette-quantised per frame).
+    """
+    from PIL import Image
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ANIMATION_FORMATS:
+        raise ImageError(f"cannot write '{path.name}': animations are {' or '.join(ANIMATION_FORMATS)}")
+    if not frames:
+        raise ImageError("no frames to write")
+    if not 0.1 <= fps <= 100:
+        raise ImageError(f"fps is {fps}; use 0.1..100")
+    shapes = {np.shape(frame) for frame in frames}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 3 or next(iter(shapes))[2] != 3:
+        raise ImageError(f"frames must all be H×W×3 of one size, got shapes {sorted(shapes)[:3]}")
+    images = [Image.fromarray(_to_uint8(frame)) for frame in frames]
+    options: dict[str, Any] = {"save_all": True, "append_images": images[1:], "loop": loop,
+                               "duration": max(1, round(1000.0 / fps))}
+    if suffix == ".webp":
+        options.update(quality=quality, method=4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(path, **options)
+    return path
+
+
+def _to_uint8(frame: np.ndarray) -> np.ndarray:
+    if frame.dtype == np.uint8:
+        return np.ascontiguousarray(frame)
+    return np.ascontiguousarray(np.round(np.clip(frame, 0.0, 1.0) * 255.0).astype(np.uint8))

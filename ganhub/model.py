@@ -99,5 +99,9 @@ class GenerateModel(Model):
         """The network inputs for ``count`` images from ``seed`` (deterministic)."""
         raise NotImplementedError(f"{type(self).__name__}.latents")
 
+    def is_animation(self, params: dict[str, Any]) -> bool:
+        """True when a run's images are the frames of one animation (e.g. an interpolation)."""
+        return False
+
     def example_inputs(self, height: int, width: int, batch: int = 1) -> tuple[np.ndarray, ...]:
         return self.latents(0, batch, self.spec.resolve_params())

@@ -322,6 +322,13 @@ def _generate(model: Model, runner: "Runner", api_name: str) -> Any:
         paths = [save_png(folder, f"{spec.id}_seed{seed_value}_{i}", rgb, alpha, result.bit_depth)
                  for i, (rgb, alpha) in enumerate(zip(result.images, result.alphas))]
         captions = [f"#{i + 1} · batch of seed {seed_value}" for i in range(len(paths))]
+        if model.is_animation(request.get("params", {})) and len(result.images) > 1:
+            # Frames of an interpolation: show (and offer) them as one animated WebP first.
+            from ganhub.imaging import write_animation
+
+            animation = str(write_animation(result.images, folder / f"{spec.id}_seed{seed_value}.webp"))
+            frames = [f"frame {i + 1} of {len(paths)}" for i in range(len(paths))]
+            return [(animation, "animation"), *zip(paths, frames)], [animation, *paths], run_info(result)
         return list(zip(paths, captions)), paths, run_info(result)
 
     event = _endpoint(button, run, {"seed": seed, "count": count}, shared, [gallery, files, info], api_name)

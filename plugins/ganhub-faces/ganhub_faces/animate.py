@@ -16,7 +16,6 @@ from ganhub import GanhubError, GenerateModel
 from ganhub_faces.latents import SEED_LIMIT
 
 MAX_FRAMES = 600
-FORMATS = (".webp", ".gif")
 
 
 def interpolate(target: Any, seed_a: int, seed_b: int, frames: int = 16, space: str | None = None,
@@ -53,37 +52,10 @@ def interpolate(target: Any, seed_a: int, seed_b: int, frames: int = 16, space: 
 
 def write_animation(frames: Sequence[np.ndarray], path: str | Path, fps: float = 12.0,
                     loop: int = 0, quality: int = 90) -> Path:
-    """Write frames (H×W×3, float in [0, 1] or uint8) as an animated .webp or .gif; returns the path.
+    """Write frames as an animated .webp or .gif (see :func:`ganhub.imaging.write_animation`)."""
+    from ganhub.imaging import write_animation as write
 
-    ``loop`` = 0 repeats forever; ``quality`` applies to WebP (GIF is palette-quantised per frame).
-    """
-    from PIL import Image
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise GanhubError(f"cannot write '{path.name}': animations are {' or '.join(FORMATS)}")
-    if not frames:
-        raise GanhubError("no frames to write")
-    if not 0.1 <= fps <= 100:
-        raise GanhubError(f"fps is {fps}; use 0.1..100")
-    shapes = {np.shape(frame) for frame in frames}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 3 or next(iter(shapes))[2] != 3:
-        raise GanhubError(f"frames must all be H×W×3 of one size, got shapes {sorted(shapes)[:3]}")
-    images = [Image.fromarray(_to_uint8(frame)) for frame in frames]
-    options: dict[str, Any] = {"save_all": True, "append_images": images[1:], "loop": loop,
-                               "duration": max(1, round(1000.0 / fps))}
-    if suffix == ".webp":
-        options.update(quality=quality, method=4)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, **options)
-    return path
-
-
-def _to_uint8(frame: np.ndarray) -> np.ndarray:
-    if frame.dtype == np.uint8:
-        return np.ascontiguousarray(frame)
-    return np.ascontiguousarray(np.round(np.clip(frame, 0.0, 1.0) * 255.0).astype(np.uint8))
+    return write(frames, path, fps=fps, loop=loop, quality=quality)
 
 
 def _has_param(model: GenerateModel, name: str) -> bool:

@@ -59,8 +59,15 @@ def seeded_generator(config: StyleGAN2Config, seed: int) -> "StyleGAN2Generator"
         return StyleGAN2Generator(config)
 
 
+def _interpolating(params: dict[str, Any]) -> bool:
+    """An interp_seed ≥ 0 turns the images of a run into the frames of a morph."""
+    return int(params.get("interp_seed", -1)) >= 0
+
+
 class DCGANFaceModel(ganhub.GenerateModel):
     """The 64×64 DCGAN face generator whose weights ship in gan-face-generate."""
+
+    is_animation = staticmethod(_interpolating)
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
@@ -86,6 +93,8 @@ class StyleGAN2FaceModel(ganhub.GenerateModel):
     ``random_seed`` set: ``build(None)`` makes seeded random weights instead (fast tests,
     export checks and benchmarks; never a user-facing model).
     """
+
+    is_animation = staticmethod(_interpolating)
 
     def __init__(self, spec: ModelSpec, config: StyleGAN2Config, *, random_seed: int | None = None) -> None:
         self.spec = spec

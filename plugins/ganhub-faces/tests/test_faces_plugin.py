@@ -78,3 +78,18 @@ def test_engine_runs_dcgan_from_a_fresh_registry(registry):
     assert not np.array_equal(result.images[0], result.images[1])
     again = Engine(registry, device="cpu").run("dcgan-faces-64", seed=2, count=1)
     np.testing.assert_allclose(again.images[0], result.images[1], atol=1e-6)  # image i = seed + i
+
+
+def test_interpolation_runs_are_animations_written_by_the_host(tmp_path):
+    import numpy as np
+
+    from ganhub.imaging import write_animation
+    from ganhub_faces.catalog import models
+
+    dcgan = next(m for m in models() if m.spec.id == "dcgan-faces-64")
+    assert dcgan.is_animation({"interp_seed": 3}) and not dcgan.is_animation({"interp_seed": -1})
+    frames = [np.full((8, 8, 3), v, np.float32) for v in (0.0, 0.5, 1.0)]
+    from PIL import Image
+
+    with Image.open(write_animation(frames, tmp_path / "a.webp")) as animation:
+        assert animation.n_frames == 3
