@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 
 MAX_BATCH = 64
+AUTO_MASK_CHANGE = 1.0 / 512  # below half an 8-bit level a change is invisible
 
 
 @dataclass
@@ -142,8 +143,11 @@ def run_inpaint(
     """Image + mask (1 = remove) → image where only masked pixels may change."""
     spec, constraints = loaded.model.spec, loaded.constraints
     check_input(image, constraints, spec.id)
-    if mask is None:
+    auto = mask is None and getattr(loaded.model, "auto_mask", False)
+    if mask is None and not auto:
         raise ImageError(f"'{spec.id}' needs a mask: paint the area to remove (white = remove)")
+    if auto:  # an empty mask asks an auto-mask model to find the area itself
+        mask = np.zeros(image.rgb.shape[:2], np.float32)
     if mask.shape != image.rgb.shape[:2]:
         raise ImageError(f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {image.size[0]}×{image.size[1]}")
     binary = (mask > 0.5).astype(np.float32)
@@ -151,6 +155,9 @@ def run_inpaint(
     padded_mask, _ = imaging.pad_to_multiple(binary[None, None], constraints.multiple_of)
     output = imaging.crop_to(loaded.session.run(padded_rgb, padded_mask), height, width)
     filled = _to_hwc(output)
+    if auto:
+        # An auto-mask model leaves untouched pixels exact: what it changed is the mask it used.
+        binary = (np.abs(filled - image.rgb).max(axis=-1) > AUTO_MASK_CHANGE).astype(np.float32)
     # Only masked pixels may change: composite so the network cannot touch the rest.
     rgb = filled * binary[..., None] + image.rgb * (1.0 - binary[..., None])
     rgb = loaded.model.finish(rgb, image.rgb, params)

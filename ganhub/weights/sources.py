@@ -193,10 +193,36 @@ def fetch_package(ref: PackageRef) -> tuple[Path, str | None]:
             if not path.is_file():
                 break
             return path, _record_sha256(entry.hash)
+    editable = _editable_file(dist, ref.path)
+    if editable is not None:  # no RECORD entry to check: the spec's pinned sha256 must do
+        return editable, None
     raise WeightsError(
         f"'{ref.path}' is not among the files of installed package '{ref.distribution}' "
         f"{dist.version}; reinstall it or fix the path"
     )
+
+
+def _editable_file(dist: metadata.Distribution, path: str) -> Path | None:
+    """``path`` under one of the distribution's top-level packages, for ``pip install -e``.
+
+    An editable install records no package files (its RECORD lists a path hook), so the
+    file is found through the importable package it belongs to instead.
+    """
+    import importlib.util
+
+    top = path.split("/", 1)[0]
+    names = (dist.read_text("top_level.txt") or "").split() or [top]
+    if top not in names and top.replace("-", "_") not in names:
+        return None
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location).parent / path
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _record_sha256(file_hash: metadata.FileHash | None) -> str | None:

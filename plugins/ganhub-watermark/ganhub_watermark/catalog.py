@@ -1,0 +1,113 @@
+"""The models this plugin registers: our own watermark remover, and LaMa (bring your own weights)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ganhub import InpaintModel, InputConstraints, ModelSpec, Task, WeightSource
+
+if TYPE_CHECKING:
+    import torch
+
+DISTRIBUTION = "ganhub-watermark"
+WEIGHTS_FILE = "watermark_cgan_v1.safetensors"
+WEIGHTS_SHA256 = "195e1b234645ff8b85ed445a23c4251f03445117d457262101aea64b11ad02d5"
+WEIGHTS_SIZE = 706888
+CHANNELS = 16
+
+CGAN_DESCRIPTION = (
+    "A small residual U-Net (≈0.5 M parameters) trained by ganhub on CPU to find AND remove "
+    "semi-transparent text and logo watermarks. It predicts a mask and a clean image; only "
+    "pixels under the mask change, and the mask is returned so you can see what was removed. "
+    "Leave the mask empty for automatic detection, or paint one to restrict it to an area. "
+    "Trained on synthetic watermarks (DejaVu/Liberation fonts, shapes) over BSD68/skimage "
+    "crops; works best on small and medium text, less well on very large or opaque marks."
+)
+LAMA_DESCRIPTION = (
+    "LaMa (Suvorov et al., 2021) large-mask inpainting through spandrel's architecture. No "
+    "default weights: no weights-only big-lama file on the Hub has a confirmed commit and "
+    "sha256, so bring your own (e.g. a big-lama state dict as .safetensors or .pth) with "
+    "--weights. Fills the painted mask (white = remove); pair it with the watermark model's "
+    "predicted mask to remove marks the small model detects but cannot fill well."
+)
+
+
+class WatermarkCGAN(InpaintModel):
+    """ganhub-watermark-cgan: auto-mask watermark removal (see :mod:`ganhub_watermark.net`)."""
+
+    auto_mask = True
+    spec = ModelSpec(
+        id="ganhub-watermark-cgan",
+        title="Watermark remover (ganhub cGAN, auto mask)",
+        task=Task.WATERMARK_REMOVAL,
+        kind="inpaint",
+        license="Apache-2.0",
+        description=CGAN_DESCRIPTION,
+        weights=(
+            WeightSource(f"pkg://{DISTRIBUTION}/ganhub_watermark/weights/{WEIGHTS_FILE}",
+                         sha256=WEIGHTS_SHA256, size=WEIGHTS_SIZE,
+                         note="trained by ganhub; model card beside the file"),
+        ),
+        constraints=InputConstraints(multiple_of=8, min_side=16, max_pixels=16_000_000),
+        tags=("watermark", "auto-mask", "trained-here"),
+    )
+
+    def build(self, weights: Path | None) -> "torch.nn.Module":
+        """The inpaint-convention network; ``weights=None`` gives the untrained (identity) one."""
+        from ganhub.weights.formats import read_state_dict
+        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet
+
+        core = WatermarkUNet(CHANNELS)
+        if weights is not None:
+            state = {k: v.float() for k, v in read_state_dict(weights).items()}
+            core.load_state_dict(state)
+        return AutoMaskInpainter(core).eval()
+
+
+class LaMa(InpaintModel):
+    """LaMa via spandrel; user weights only, random weights when built without any (tests)."""
+
+    spec = ModelSpec(
+        id="lama",
+        title="LaMa inpainting (bring your own weights)",
+        task=Task.WATERMARK_REMOVAL,
+        kind="inpaint",
+        license="Apache-2.0",
+        license_url="https://github.com/advimman/lama/blob/main/LICENSE",
+        description=LAMA_DESCRIPTION,
+        weights=(),
+        accepts_user_weights=True,
+        constraints=InputConstraints(multiple_of=8, min_side=16, max_pixels=4_000_000),
+        onnx_exportable=False,
+        onnx_note="LaMa's fast Fourier convolutions (torch.fft.rfftn) do not export to ONNX reliably",
+        tags=("inpainting", "spandrel", "byo-weights"),
+    )
+
+    def build(self, weights: Path | None) -> "torch.nn.Module":
+        """spandrel's LaMa; loads and checks a user file, or seeded random weights when None."""
+        import torch
+        from spandrel.architectures.LaMa import LaMa as SpandrelLaMa
+
+        if weights is None:
+            torch.manual_seed(0)  # random weights, but the same ones every build
+            return SpandrelLaMa(in_nc=4, out_nc=3).eval()  # image + mask channels in, as big-lama
+        return _load_lama(weights)
+
+
+def _load_lama(weights: Path) -> "torch.nn.Module":
+    from spandrel import ModelLoader
+    from spandrel.architectures.LaMa import LaMa as SpandrelLaMa
+
+    from ganhub import WeightsError
+    from ganhub.weights.formats import read_state_dict
+
+    descriptor = ModelLoader().load_from_state_dict(read_state_dict(weights))
+    if not isinstance(descriptor.model, SpandrelLaMa):
+        raise WeightsError(f"{weights.name} is a {descriptor.architecture.name} model, not LaMa")
+    return descriptor.model.eval()
+
+
+def models() -> list[InpaintModel]:
+    """The models this plugin registers, in display order."""
+    return [WatermarkCGAN(), LaMa()]

@@ -1,0 +1,42 @@
+"""A before/after grid for eyeballing: watermarked | predicted mask | output | clean, per row.
+
+    python -m ganhub_watermark.grid /tmp/watermark_grid.png
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ganhub_watermark import data, evaluate, synth
+
+
+def grid(loaded, photos: list[np.ndarray], size: int = 128, rows: int = 6, seed: int = 7) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """H×W×3 uint8 grid of ``rows`` held-out crops with the held-out font."""
+    rng, fonts = np.random.default_rng(seed), synth.fonts(held_out=True)
+    lines = []
+    for clean in evaluate.crops(photos, 1, size, seed)[:rows]:
+        marked, _, _ = synth.add_watermark(clean, rng, fonts)
+        output, mask = evaluate._run(loaded, marked)
+        cells = [marked, np.repeat(mask[..., None], 3, axis=2), output, clean]
+        lines.append(np.concatenate([np.pad(c, ((2, 2), (2, 2), (0, 0)), constant_values=1) for c in cells], 1))
+    return (np.clip(np.concatenate(lines, 0), 0, 1) * 255).astype(np.uint8)
+
+
+def main() -> None:
+    """Write the grid for the shipped weights."""
+    from ganhub.engine import Engine
+    from ganhub.registry import Registry
+
+    loaded = Engine(Registry.discover(allow=["watermark"])).load("ganhub-watermark-cgan", device="cpu")
+    photos = data.held_out_bsd68() + data.held_out_skimage()
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/watermark_grid.png")
+    Image.fromarray(grid(loaded, photos[::3])).save(out)
+    print(out)
+
+
+if __name__ == "__main__":
+    main()

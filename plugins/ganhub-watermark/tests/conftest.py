@@ -1,0 +1,39 @@
+"""Fixtures: the shipped watermark model loaded like the app does, and LaMa with random weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganhub import imaging
+from ganhub.engine import Engine, Loaded
+from ganhub.registry import Registry
+from ganhub.runtime.torch import TorchSession
+from ganhub_watermark.catalog import LaMa
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """A fresh registry holding only this plugin (found through its entry point)."""
+    registry = Registry.discover(allow=["watermark"])
+    registry.require_ok()
+    return registry
+
+
+@pytest.fixture(scope="session")
+def cgan(registry: Registry) -> Loaded:
+    """ganhub-watermark-cgan with its packaged weights (pkg://, sha256-checked) on the CPU."""
+    return Engine(registry).load("ganhub-watermark-cgan", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def lama() -> Loaded:
+    """LaMa with seeded random weights: the real architecture, no real weights needed."""
+    model = LaMa()
+    session = TorchSession(model.build(None), "cpu", "fp32")
+    return Loaded(model, session, None, 0.0, model.constraints_for(session.network))
+
+
+def decoded(rgb: np.ndarray) -> imaging.DecodedImage:
+    """An in-memory image as the pipeline takes it."""
+    return imaging.DecodedImage(np.ascontiguousarray(rgb, dtype=np.float32), None, 8, "RGB")
