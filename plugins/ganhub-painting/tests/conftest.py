@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
@@ -32,14 +29,3 @@ def engine(registry, tmp_path_factory):
         from ganhub.engine import Engine
 
         yield Engine(registry, device="cpu")
-
-
-def photo(name: str, side: int = 256) -> np.ndarray:
-    """skimage's ``name`` photo, shorter side resized to ``side``, float32 RGB in [0, 1]."""
-    from skimage import data, transform
-
-    image = getattr(data, name)()
-    height, width = image.shape[:2]
-    scale = side / min(height, width)
-    size = (round(height * scale), round(width * scale))
-    return np.clip(transform.resize(image, size, anti_aliasing=True), 0, 1).astype(np.float32)

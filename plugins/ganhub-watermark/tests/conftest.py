@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from ganhub import imaging
 from ganhub.engine import Engine, Loaded
 from ganhub.registry import Registry
 from ganhub.runtime.torch import TorchSession
@@ -32,8 +30,3 @@ def lama() -> Loaded:
     model = LaMa()
     session = TorchSession(model.build(None), "cpu", "fp32")
     return Loaded(model, session, None, 0.0, model.constraints_for(session.network))
-
-
-def decoded(rgb: np.ndarray) -> imaging.DecodedImage:
-    """An in-memory image as the pipeline takes it."""
-    return imaging.DecodedImage(np.ascontiguousarray(rgb, dtype=np.float32), None, 8, "RGB")

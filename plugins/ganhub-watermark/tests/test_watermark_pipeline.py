@@ -9,7 +9,7 @@ from ganhub.testing import check_model, photo
 from ganhub_watermark import modes, synth
 from ganhub_watermark.catalog import LaMa, WatermarkCGAN
 
-from conftest import decoded
+from watermark_helpers import decoded
 
 
 def _image(height: int, width: int, seed: int = 0) -> np.ndarray:
