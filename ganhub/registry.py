@@ -82,6 +82,16 @@ class Registry:
             return
         self._guarded(record, lambda: self._register_plugin(entry_point.load(), record))
 
+    @classmethod
+    def from_models(cls, *models: Model, name: str = "models", strict: bool = True) -> "Registry":
+        """A registry holding just ``models``, no discovery (published models, notebooks, tests).
+
+        Strict by default: a bad spec or a clash of ids raises here instead of being recorded.
+        """
+        registry = cls(allow=set(), strict=strict)
+        registry.add_plugin(_ModelList(models), name)
+        return registry
+
     def add_plugin(self, plugin: Any, name: str) -> PluginRecord:
         """Register an already-imported plugin object or module (tests, notebooks)."""
         record = PluginRecord(name=name)
@@ -183,3 +193,15 @@ class Registry:
         """Raise if any plugin is broken (used by strict tooling and tests)."""
         if self.broken():
             raise PluginError("; ".join(f"{r.name}: {r.error}" for r in self.broken()))
+
+
+class _ModelList:
+    """A plugin object registering a fixed list of models (see Registry.from_models)."""
+
+    def __init__(self, models: tuple[Model, ...]):
+        self.models = models
+
+    @hookspecs.hookimpl
+    def register_models(self, register: Callable[[Model], None]) -> None:
+        for model in self.models:
+            register(model)

@@ -32,16 +32,7 @@ class CountingModel(ConvModel):
 
 
 def _registry(*models: ganhub.Model) -> Registry:
-    class Plugin:
-        @ganhub.hookimpl
-        def register_models(self, register):
-            for model in models:
-                register(model)
-
-    registry = Registry(allow=set())
-    record = registry.add_plugin(Plugin(), "engine-test")
-    assert record.status == "ok", record.error
-    return registry
+    return Registry.from_models(*models, name="engine-test")
 
 
 @pytest.fixture

@@ -34,16 +34,7 @@ GOOD_PLUGIN = Path(__file__).parent / "plugins" / "ganhub-test-good"
 
 
 def _registry(*models: ganhub.Model) -> Registry:
-    class Plugin:
-        @ganhub.hookimpl
-        def register_models(self, register):  # type: ignore[no-untyped-def]
-            for model in models:
-                register(model)
-
-    registry = Registry(allow=set())
-    record = registry.add_plugin(Plugin(), "onnx-test")
-    assert record.status == "ok", record.error
-    return registry
+    return Registry.from_models(*models, name="onnx-test")
 
 
 def _dots():  # type: ignore[no-untyped-def]

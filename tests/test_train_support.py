@@ -48,17 +48,7 @@ def write_folder(folder: Path, images: list[np.ndarray]) -> Path:
 
 def registry_with(*models: ganhub.Model) -> Registry:
     """A fresh Registry holding ``models`` (no plugin discovery)."""
-
-    class Plugin:
-        @ganhub.hookimpl
-        def register_models(self, register):  # type: ignore[no-untyped-def]
-            for model in models:
-                register(model)
-
-    registry = Registry(allow=set())
-    record = registry.add_plugin(Plugin(), "train-test")
-    assert record.status == "ok", record.error
-    return registry
+    return Registry.from_models(*models, name="train-test")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -131,16 +131,7 @@ def test_engine_runs_a_model_from_the_local_hub(served):
     env.hub.add_file(REPO, "full.safetensors", _full_conv_weights(), commit=commit)
     model = identity_model("hub-conv", weights=f"hf://{REPO}/full.safetensors@{commit}")
 
-    class Plugin:
-        import ganhub
-
-        @ganhub.hookimpl
-        def register_models(self, register):
-            register(model)
-
-    registry = Registry(allow=set())
-    registry.add_plugin(Plugin(), "hubtest")
-    engine = Engine(registry, device="cpu")
+    engine = Engine(Registry.from_models(model, name="hubtest"), device="cpu")
     image = read_image(np.random.default_rng(0).random((20, 24, 3)).astype(np.float32))
     result = engine.run("hub-conv", image=image)
     assert result.images[0].shape == (20, 24, 3)

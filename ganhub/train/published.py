@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from ganhub.errors import GanhubError
-from ganhub.hookspecs import hookimpl
 from ganhub.model import GenerateModel, ImageToImageModel, Model
 from ganhub.registry import Registry
 from ganhub.spec import InputConstraints, Kind, ModelSpec, WeightSource, tiling_params
@@ -144,14 +143,5 @@ def published_model(ref: str) -> Model:
 def published_registry(*refs: str) -> Registry:
     """A :class:`ganhub.registry.Registry` holding the published models ``refs`` (no plugin
     discovery), ready for ``Engine(registry).run(model_id, ...)``."""
-    models = [published_model(ref) for ref in refs]
-
-    class Published:
-        @hookimpl
-        def register_models(self, register: Any) -> None:
-            for model in models:
-                register(model)
-
-    registry = Registry(allow=set(), strict=True)  # strict: a clash of ids is an error here
-    registry.add_plugin(Published(), "published")
-    return registry
+    # strict: a clash of ids is an error here
+    return Registry.from_models(*(published_model(ref) for ref in refs), name="published")
