@@ -63,7 +63,7 @@ def run_command(
     """Run the command; returns how many inputs failed."""
     model = engine.registry.get(model_id)
     common = dict(params=params, runtime=runtime, weights=weights)
-    engine.registry.get(model_id).spec.resolve_params(params)  # bad params fail before loading
+    model.spec.resolve_params(params)  # bad params fail before loading
     if model.kind == Kind.GENERATE:
         result = engine.run(model_id, seed=seed, count=count, **common)
         for path in save_result(result, output):

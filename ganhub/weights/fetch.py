@@ -17,7 +17,6 @@ from ganhub.spec import WeightSource
 from ganhub.weights import lock
 from ganhub.weights.sources import (
     HubRef,
-    LocalRef,
     PackageRef,
     Ref,
     cached_hub_path,
@@ -136,7 +135,7 @@ def source_status(source: WeightSource) -> str:
         except WeightsError:
             state = "package not installed"
     else:
-        state = "local" if LocalRef(ref.path).path.is_file() else "missing"
+        state = "local" if ref.path.is_file() else "missing"
     return state + (", unverified" if unverified else "")
 
 
