@@ -77,6 +77,15 @@ def unwrap(state: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return state
 
 
+def load_strict(network: "torch.nn.Module", state: dict[str, Any], what: str, name: str) -> None:
+    """``load_state_dict(strict=True)``, its long error cut to what tells a user the file is wrong."""
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()][1:4]
+        raise WeightsError(f"{name} is not a {what} checkpoint: {' '.join(lines)[:400]}") from None
+
+
 def save_safetensors(state: StateDict, path: Path, metadata: dict[str, str] | None = None) -> Path:
     """Write contiguous CPU tensors as safetensors (the format ganhub publishes)."""
     from safetensors.torch import save_file

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import ganhub
+from ganhub.weights import load_strict
 from ganhub import ModelSpec
 from ganhub_faces import latents as make
 from ganhub_faces._arch.stylegan2_config import StyleGAN2Config
@@ -37,15 +38,6 @@ def read_generator_state(weights: Path, keys: tuple[str, ...]) -> dict[str, "tor
     if not tensors:
         raise ganhub.WeightsError(f"{weights.name} holds no generator tensors under {', '.join(keys)}")
     return tensors
-
-
-def load_strict(network: "torch.nn.Module", state: dict[str, "torch.Tensor"], what: str, name: str) -> None:
-    """``load_state_dict(strict=True)``, its long error cut to what tells a user the file is wrong."""
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()][1:4]
-        raise ganhub.WeightsError(f"{name} is not a {what} checkpoint: {' '.join(lines)[:400]}") from None
 
 
 def seeded_generator(config: StyleGAN2Config, seed: int) -> "StyleGAN2Generator":

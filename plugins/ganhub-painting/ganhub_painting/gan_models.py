@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import ganhub
+from ganhub.weights import load_strict
 from ganhub import ModelSpec
 from ganhub_painting.finishing import finish_painting
 
@@ -20,15 +21,6 @@ if TYPE_CHECKING:
     import torch
 
 ARCH_NAMES = {"animegan2": "AnimeGANv2 generator", "cartoongan": "CartoonGAN generator"}
-
-
-def load_strict(network: "torch.nn.Module", state: dict[str, Any], what: str, name: str) -> None:
-    """``load_state_dict(strict=True)`` with its long error cut to what tells a user the file is wrong."""
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()][1:4]
-        raise ganhub.WeightsError(f"{name} is not a {what} checkpoint: {' '.join(lines)[:400]}") from None
 
 
 def build_painter(arch: str, weights: Path) -> "torch.nn.Module":
