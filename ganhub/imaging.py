@@ -1,9 +1,9 @@
-"""Image input and output with explicit limits and modes, padding, and tiled inference.
+"""Image input and output with explicit limits and modes; animations out.
 
 Decoding checks the pixel count from the header before any pixel is decoded, refuses
 truncated files, handles every common PIL mode on purpose (nothing is silently clipped or
-reinterpreted) and keeps 16-bit precision. ``tiled_apply`` runs an image-to-image network
-tile by tile with feathered seams so large images fit in memory.
+reinterpreted) and keeps 16-bit precision. Padding and tiled inference on the decoded
+arrays live in :mod:`ganhub.tiling`.
 
 This module deliberately never imports torch: networks reach it as plain numpy callables.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, Sequence, Union
+from typing import IO, Any, Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -47,7 +47,6 @@ _SIXTEEN_BIT_GRAY = {"I;16", "I;16B", "I;16L", "I;16N"}
 # (EPS runs Ghostscript) away from untrusted uploads. (Camera MPO files open through JPEG.)
 _FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "PPM")
 _ANIMATED_FORMATS = {"PNG", "GIF", "WEBP"}
-_PadMode = Literal["reflect", "edge", "constant"]
 _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 # PIL's decompression-bomb limit and truncated-image switch are module globals; we swap them
@@ -395,157 +394,6 @@ def _encode_png16(rgb: np.ndarray, alpha: np.ndarray | None) -> bytes:
     if len(data) < 26 or data[24] != 16:  # IHDR bit depth
         raise GanhubError("OpenCV did not produce a 16-bit PNG; write with bit_depth=8 instead")
     return data
-
-
-# -- padding ------------------------------------------------------------------------------
-
-
-def pad_to_multiple(x: np.ndarray, multiple: int, mode: str = "reflect") -> tuple[np.ndarray, tuple[int, int]]:
-    """Pad an N×C×H×W array at the bottom and right so H and W are multiples of ``multiple``.
-
-    ``mode`` is "reflect", "edge" (alias "replicate") or "constant" (zeros). Reflection needs
-    the pad to be smaller than the side; on a side too small for that, "edge" is used instead.
-    Returns the padded array and the original (H, W) for crop_to.
-    """
-    if x.ndim != 4:
-        raise ImageError(f"expected an N×C×H×W array, got shape {x.shape}")
-    if multiple < 1:
-        raise ImageError(f"multiple is {multiple}; use a positive integer")
-    modes: dict[str, _PadMode] = {"reflect": "reflect", "edge": "edge", "replicate": "edge", "constant": "constant"}
-    if mode not in modes:
-        raise ImageError(f"padding mode '{mode}' is unknown; use reflect, edge or constant")
-    height, width = x.shape[2], x.shape[3]
-    for axis, size in ((2, height), (3, width)):
-        pad = -size % multiple
-        if pad:
-            axis_mode: _PadMode = "edge" if modes[mode] == "reflect" and pad >= size else modes[mode]
-            widths = [(0, 0)] * 4
-            widths[axis] = (0, pad)
-            x = np.pad(x, widths, mode=axis_mode)
-    return x, (height, width)
-
-
-def crop_to(x: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The top-left ``height``×``width`` of an N×C×H×W array (undoes pad_to_multiple)."""
-    if x.shape[-2] < height or x.shape[-1] < width:
-        raise ImageError(f"cannot crop {x.shape[-1]}×{x.shape[-2]} to the larger {width}×{height}")
-    return np.ascontiguousarray(x[..., :height, :width])
-
-
-# -- tiled inference ----------------------------------------------------------------------
-
-
-def tiled_apply(
-    fn: Callable[[np.ndarray], np.ndarray],
-    x: np.ndarray,
-    *,
-    scale: int,
-    tile: int,
-    overlap: int,
-    multiple_of: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-) -> np.ndarray:
-    """Run ``fn`` (N×C×h×w → N×C'×h·scale×w·scale) over ``x`` in overlapping, feathered tiles.
-
-    ``overlap`` is the context a tile gets beyond each seam: neighbouring tiles share a band
-    of 2 × overlap pixels (tiles advance by ``tile - 2 * overlap``; the last one is shifted
-    back inside the image) and are blended across it by the weights of ``_window``. ``x`` is
-    padded (reflect) to a multiple of ``multiple_of`` as an untiled run would be and ``tile``
-    is rounded down to that multiple, so every tile has a valid size without its own padding.
-    ``tile=0``, or an image that fits one tile, runs ``fn`` once. ``progress(done, total)`` is
-    called after each tile.
-    """
-    tile = _check_tiling(x, scale, tile, overlap, multiple_of)
-    padded, (height, width) = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), multiple_of)
-    ph, pw = padded.shape[2], padded.shape[3]
-    if tile == 0 or (ph <= tile and pw <= tile):
-        output = _run_tile(fn, padded, scale)
-        if progress:
-            progress(1, 1)
-        return crop_to(output, height * scale, width * scale)
-    rows, cols = _tile_starts(ph, tile, overlap), _tile_starts(pw, tile, overlap)
-    total, done = len(rows) * len(cols), 0
-    accum: np.ndarray | None = None
-    weight_sum = np.zeros((ph * scale, pw * scale), np.float32)
-    for i, top in enumerate(rows):
-        th = min(tile, ph)
-        wy = _window(th, scale, overlap, i > 0, i < len(rows) - 1)
-        for j, left in enumerate(cols):
-            tw = min(tile, pw)
-            out = _run_tile(fn, padded[:, :, top : top + th, left : left + tw], scale)
-            if accum is None:
-                accum = np.zeros((*out.shape[:2], ph * scale, pw * scale), np.float32)
-            weight = wy[:, None] * _window(tw, scale, overlap, j > 0, j < len(cols) - 1)[None, :]
-            region = (slice(top * scale, (top + th) * scale), slice(left * scale, (left + tw) * scale))
-            accum[(..., *region)] += out * weight
-            weight_sum[region] += weight
-            done += 1
-            if progress:
-                progress(done, total)
-    assert accum is not None  # there is always at least one tile
-    accum /= weight_sum  # in place: at ×4 the output is the largest array in the process
-    return crop_to(accum, height * scale, width * scale)
-
-
-def _check_tiling(x: np.ndarray, scale: int, tile: int, overlap: int, multiple_of: int) -> int:
-    """Validate tiling arguments; returns the tile size rounded down to ``multiple_of``."""
-    if x.ndim != 4:
-        raise ImageError(f"expected an N×C×H×W array, got shape {x.shape}")
-    if scale < 1 or multiple_of < 1:
-        raise ImageError(f"scale ({scale}) and multiple_of ({multiple_of}) must be positive integers")
-    if tile < 0 or overlap < 0:
-        raise ImageError(f"tile ({tile}) and overlap ({overlap}) must be ≥ 0; tile 0 turns tiling off")
-    if tile == 0:
-        return 0
-    rounded = tile - tile % multiple_of
-    if rounded <= 2 * overlap:
-        raise ImageError(
-            f"tile {tile} (used as {rounded}, a multiple of {multiple_of}) must be larger than "
-            f"2 × overlap = {2 * overlap}; use a larger tile or a smaller overlap"
-        )
-    return rounded
-
-
-def _tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets along one axis: stride tile - 2 × overlap, the last tile shifted inside."""
-    if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile, tile - 2 * overlap))
-    starts.append(length - tile)
-    return starts
-
-
-def _window(size: int, scale: int, overlap: int, ramp_start: bool, ramp_end: bool) -> np.ndarray:
-    """1-D output weights for a tile of ``size`` input pixels, ramping on sides with a neighbour.
-
-    Across the 2 × overlap band shared with a neighbour, the weight is 0 for the overlap / 2
-    pixels next to the tile edge, where the tile border (the network's zero padding) corrupts
-    the output, then ramps linearly to 1 over the next ``overlap`` pixels. The mirrored ramps
-    of two neighbours sum to 1, so the seam is feathered rather than cut.
-    """
-    weights = np.ones(size * scale, np.float32)
-    span = 2 * overlap * scale
-    if span == 0:
-        return weights
-    guard = (overlap // 2) * scale
-    # Pixel centres (d + 0.5) make the two mirrored ramps of neighbours sum to exactly 1.
-    ramp = np.clip((np.arange(span, dtype=np.float32) + 0.5 - guard) / (span - 2 * guard), 0.0, 1.0)
-    if ramp_start:
-        weights[:span] = np.minimum(weights[:span], ramp)
-    if ramp_end:
-        weights[-span:] = np.minimum(weights[-span:], ramp[::-1])
-    return weights
-
-
-def _run_tile(fn: Callable[[np.ndarray], np.ndarray], tile: np.ndarray, scale: int) -> np.ndarray:
-    out = np.asarray(fn(np.ascontiguousarray(tile)), dtype=np.float32)
-    expected = (tile.shape[0], tile.shape[2] * scale, tile.shape[3] * scale)
-    if out.ndim != 4 or (out.shape[0], *out.shape[2:]) != expected:
-        raise GanhubError(
-            f"the model returned shape {out.shape} for a {tile.shape} input; expected "
-            f"N={expected[0]} and {expected[1]}×{expected[2]} at scale {scale}"
-        )
-    return out
 
 
 # -- animations ----------------------------------------------------------------------------

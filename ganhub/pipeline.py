@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ganhub import imaging
+from ganhub import imaging, tiling
 from ganhub.errors import GanhubError, ImageError
 from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel
 from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints
@@ -113,7 +113,7 @@ def run_image_to_image(
     overlap = int(params.get(OVERLAP_PARAM, 0) or 0)
     extra = model.extra_inputs(params)
     run_network = (lambda x: loaded.session.run(x, *extra)) if extra else loaded.session.run
-    output = imaging.tiled_apply(
+    output = tiling.tiled_apply(
         run_network,
         _to_nchw(image.rgb),
         scale=constraints.scale,
@@ -151,9 +151,9 @@ def run_inpaint(
     if mask.shape != image.rgb.shape[:2]:
         raise ImageError(f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {image.size[0]}×{image.size[1]}")
     binary = (mask > 0.5).astype(np.float32)
-    padded_rgb, (height, width) = imaging.pad_to_multiple(_to_nchw(image.rgb), constraints.multiple_of)
-    padded_mask, _ = imaging.pad_to_multiple(binary[None, None], constraints.multiple_of)
-    output = imaging.crop_to(loaded.session.run(padded_rgb, padded_mask), height, width)
+    padded_rgb, (height, width) = tiling.pad_to_multiple(_to_nchw(image.rgb), constraints.multiple_of)
+    padded_mask, _ = tiling.pad_to_multiple(binary[None, None], constraints.multiple_of)
+    output = tiling.crop_to(loaded.session.run(padded_rgb, padded_mask), height, width)
     filled = _to_hwc(output)
     if auto:
         # An auto-mask model leaves untouched pixels exact: what it changed is the mask it used.
