@@ -22,6 +22,7 @@ from ganhub.spec import InputConstraints, WeightSource
 from ganhub.weights.fetch import ResolvedWeights, resolve_weights
 
 RUNTIMES = ("torch", "onnx")
+LOAD_LOCK_STRIPES = 16
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,10 @@ class Engine:
         self.default_device = device
         self.max_loaded = max_loaded
         self._loaded: OrderedDict[tuple[str, ...], Loaded] = OrderedDict()
-        self._locks: dict[tuple[str, ...], threading.Lock] = {}
+        # Striped load locks: a key always maps to the same lock, so one model loads once;
+        # a fixed pool keeps memory bounded however many models/weights a process sees
+        # (two keys sharing a stripe only wait for each other's load).
+        self._load_locks = tuple(threading.Lock() for _ in range(LOAD_LOCK_STRIPES))
         self._guard = threading.Lock()
 
     def load(
@@ -75,9 +79,7 @@ class Engine:
         model = self.registry.get(model_id)
         device = pick_device(device or self.default_device)
         key = (model_id, runtime, device, weights or "")
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        with self._load_locks[hash(key) % LOAD_LOCK_STRIPES]:
             with self._guard:
                 if key in self._loaded:
                     self._loaded.move_to_end(key)

@@ -9,6 +9,8 @@ host can read the mask off the output (see README: the auto-mode pipeline change
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -21,11 +23,37 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
                          nn.Conv2d(c_out, c_out, 3, padding=1), nn.LeakyReLU(0.2, True))
 
 
+MAX_ALPHA = 0.9  # the inversion divides by 1 − alpha: cap it (training opacity tops out at 0.8)
+
+
+class Decomposition(NamedTuple):
+    """What the network sees in a watermarked image (all N×C×H×W)."""
+
+    alpha_logit: torch.Tensor  # opacity of the watermark layer = MAX_ALPHA · sigmoid(alpha_logit)
+    colour: torch.Tensor  # the watermark's colour, in [0, 1]
+    residual: torch.Tensor  # a correction added after the inversion (glyph edges, clipping)
+    mask_logit: torch.Tensor  # "a watermark covers this pixel"
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        """Opacity of the watermark layer, in [0, MAX_ALPHA]."""
+        return MAX_ALPHA * torch.sigmoid(self.alpha_logit)
+
+    def clean(self, image: torch.Tensor) -> torch.Tensor:
+        """Invert ``image = clean·(1 − alpha) + colour·alpha``, then correct, clamp to [0, 1]."""
+        alpha = self.alpha
+        inverted = (image - self.colour * alpha) / (1.0 - alpha)
+        return (inverted + self.residual).clamp(0.0, 1.0)
+
+
 class WatermarkUNet(nn.Module):
     """[0, 1] image (N, 3, H, W) → (clean estimate in [0, 1], mask logit (N, 1, H, W)).
 
-    H and W must be multiples of 8. The RGB head is residual and starts at zero, so the
-    untrained network is the identity and training spends its steps on the watermark.
+    Blind removal in the spirit of WDNet (Liu et al., 2021): rather than painting new pixels,
+    the head estimates the watermark's opacity and colour and inverts the alpha blend, which
+    recovers the photo under a semi-transparent mark almost exactly; a small residual fixes
+    what the blend model misses. H and W must be multiples of 8. The head starts at zero with
+    a near-zero alpha, so the untrained network is close to the identity.
     """
 
     def __init__(self, channels: int = 16):
@@ -36,13 +64,15 @@ class WatermarkUNet(nn.Module):
             _block(widths[i], widths[i + 1]) for i in range(3)])
         self.down = nn.ModuleList([nn.Conv2d(widths[i], widths[i], 3, 2, 1) for i in range(3)])
         self.dec = nn.ModuleList([_block(widths[i + 1] + widths[i], widths[i]) for i in range(3)])
-        self.head = nn.Conv2d(widths[0], 4, 3, padding=1)
+        # residual RGB (3), mask logit (1), alpha logit (1), colour logits (3)
+        self.head = nn.Conv2d(widths[0], 8, 3, padding=1)
         self.channels = channels
-        with torch.no_grad():  # identity at start; mask prior "mostly no watermark"
+        with torch.no_grad():  # priors: "mostly no watermark", alpha ≈ 0
             self.head.weight.zero_()
-            self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, -2.0]))
+            self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, -2.0, -4.0, 0.0, 0.0, 0.0]))
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def decompose(self, image: torch.Tensor) -> Decomposition:
+        """The parts (alpha, colour, residual, mask logit) of a [0, 1] image batch."""
         x = image * 2.0 - 1.0
         skips = []
         for level in range(3):
@@ -53,8 +83,13 @@ class WatermarkUNet(nn.Module):
         for level in reversed(range(3)):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = self.dec[level](torch.cat([x, skips[level]], 1))
-        out = self.head(x)
-        return (image + out[:, :3]).clamp(0.0, 1.0), out[:, 3:]
+        out = self.head(x).float()  # the inversion divides: keep it fp32 under autocast
+        return Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]),
+                             out[:, :3], out[:, 3:4])
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        parts = self.decompose(image)
+        return parts.clean(image), parts.mask_logit
 
 
 class AutoMaskInpainter(nn.Module):

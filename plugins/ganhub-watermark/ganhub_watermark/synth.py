@@ -7,6 +7,7 @@ One font family (Liberation Serif) is kept out of training, to evaluate on unsee
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,13 +109,33 @@ def _colour(rng: np.random.Generator) -> np.ndarray:
     return rng.random(3).astype(np.float32)
 
 
-def add_watermark(clean: np.ndarray, rng: np.random.Generator,
-                  font_files: list[Path] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(watermarked, clean, mask) for an H×W×3 float32 image in [0, 1]; mask is H×W in {0, 1}."""
+@dataclass(frozen=True)
+class Sample:
+    """One synthetic pair and how it was made: ``marked = clean·(1 − alpha) + colour·alpha``."""
+
+    marked: np.ndarray  # H×W×3 float32 in [0, 1]
+    clean: np.ndarray  # H×W×3 float32 in [0, 1]
+    mask: np.ndarray  # H×W {0, 1}: where the watermark covers more than MASK_THRESHOLD
+    alpha: np.ndarray  # H×W opacity of the watermark layer, in [0, 0.8]
+    colour: np.ndarray  # (3,) the watermark's colour
+
+
+def synthesize(clean: np.ndarray, rng: np.random.Generator,
+               font_files: list[Path] | None = None) -> Sample:
+    """Watermark an H×W×3 float32 image in [0, 1]; the sample keeps alpha and colour for training."""
     height, width = clean.shape[:2]
     cover = coverage(rng, height, width, font_files or fonts())
     opacity = float(rng.uniform(0.2, 0.8))
-    alpha = (cover * opacity)[..., None]
-    marked = clean * (1.0 - alpha) + _colour(rng) * alpha
+    alpha = cover * opacity
+    colour = _colour(rng)
+    marked = clean * (1.0 - alpha[..., None]) + colour * alpha[..., None]
     mask = (cover > MASK_THRESHOLD).astype(np.float32)
-    return marked.astype(np.float32), clean.astype(np.float32), mask
+    return Sample(marked.astype(np.float32), clean.astype(np.float32), mask,
+                  alpha.astype(np.float32), colour)
+
+
+def add_watermark(clean: np.ndarray, rng: np.random.Generator,
+                  font_files: list[Path] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(watermarked, clean, mask) for an H×W×3 float32 image in [0, 1]; mask is H×W in {0, 1}."""
+    sample = synthesize(clean, rng, font_files)
+    return sample.marked, sample.clean, sample.mask

@@ -32,3 +32,13 @@ def test_held_out_font_family_is_not_trained_on() -> None:
     train, held = synth.fonts(), synth.fonts(held_out=True)
     assert held and train and not set(train) & set(held)
     assert all(p.name.startswith(synth.HELD_OUT_FAMILY) for p in held)
+
+
+def test_sample_records_the_alpha_blend_it_made() -> None:
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        sample = synth.synthesize(_photo(), rng)
+        blend = sample.clean * (1 - sample.alpha[..., None]) + sample.colour * sample.alpha[..., None]
+        assert np.allclose(sample.marked, blend, atol=1e-6)
+        assert 0 <= sample.alpha.min() and sample.alpha.max() <= 0.8 + 1e-6
+        assert sample.alpha[sample.mask == 0].max(initial=0) <= synth.MASK_THRESHOLD * 0.8 + 1e-6
