@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ganhub.errors import WeightsError
 from ganhub.spec import WeightSource
@@ -119,13 +119,18 @@ def _resolved_commit(path: Path) -> str:
     return parts[parts.index("snapshots") + 1] if "snapshots" in parts else ""
 
 
-def source_status(source: WeightSource) -> str:
-    """Without network: 'cached', 'in package', 'local', 'missing' (+ ', unverified')."""
+def source_status(source: WeightSource, locked: Mapping[str, lock.LockEntry] | None = None) -> str:
+    """Without network: 'cached', 'in package', 'local', 'missing' (+ ', unverified').
+
+    ``locked`` is the lock file's entries when the caller has read them already.
+    """
     try:
         ref = parse_uri(source.uri)
     except WeightsError:
         return "invalid uri"
-    unverified = not source.sha256 and str(ref) not in lock.read_lock()
+    if not source.sha256 and locked is None:
+        locked = lock.read_lock()
+    unverified = not source.sha256 and str(ref) not in (locked or {})
     if isinstance(ref, HubRef):
         state = "cached" if cached_hub_path(ref) else "not downloaded"
     elif isinstance(ref, PackageRef):
@@ -141,7 +146,8 @@ def source_status(source: WeightSource) -> str:
 
 def best_status(sources: Sequence[WeightSource]) -> str:
     """The status a user cares about: the first source usable right now, else the first's."""
-    statuses = [source_status(source) for source in sources]
+    locked = lock.read_lock()  # once for all sources (the Models tab asks for every model)
+    statuses = [source_status(source, locked) for source in sources]
     for status in statuses:
         if status.split(",")[0] in ("cached", "in package", "local"):
             return status
