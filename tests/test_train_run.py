@@ -118,3 +118,12 @@ def test_loss_curve_without_matplotlib_falls_back_to_pil(tmp_path: Path) -> None
     with Image.open(path) as picture:
         assert picture.size == (600, 350) and len(picture.getcolors(100_000) or []) > 2
     assert np.allclose(smooth([1.0, 3.0, 5.0], 2), [1.0, 2.0, 4.0])
+
+
+def test_plugin_trainer_names_are_checked_with_clear_errors() -> None:
+    with pytest.raises(GanhubError, match="cannot import trainer 'no_such_plugin.trainer:T'.*installed"):
+        make_config({"model": "no_such_plugin.trainer:T"})
+    with pytest.raises(GanhubError, match="is not a ganhub.train.trainer.Trainer subclass"):
+        make_config({"model": "ganhub.train.losses:d_bce_loss"})
+    with pytest.raises(GanhubError, match="package.module:TrainerClass"):
+        make_config({"model": "stylegan"})

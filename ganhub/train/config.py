@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ganhub.errors import GanhubError
+from ganhub.train.external import is_external
 
 MODELS = ("dcgan", "wgan-gp", "pix2pix")
+MODEL_FIX = f"use one of {', '.join(MODELS)}, or a plugin's trainer as 'package.module:TrainerClass'"
 
 # Settings that differ by algorithm: WGAN-GP's critic must not use BatchNorm (the penalty is
 # per sample) and its paper uses Adam(0.5, 0.9) at 1e-4 (with β1 = 0; 0.5 is the common, stable
@@ -30,9 +32,10 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # Keys each algorithm ignores (left out of model cards so they describe what was used).
 UNUSED_KEYS: dict[str, frozenset[str]] = {
-    "dcgan": frozenset({"unet_depth", "d_layers", "dropout", "residual", "l1_weight", "degradation", "gp_weight"}),
+    "dcgan": frozenset({"unet_depth", "d_layers", "dropout", "residual", "l1_weight", "degradation", "gp_weight",
+                        "adv_weight"}),
     "wgan-gp": frozenset({"unet_depth", "d_layers", "dropout", "residual", "l1_weight", "degradation",
-                          "label_smoothing"}),
+                          "label_smoothing", "adv_weight"}),
     "pix2pix": frozenset({"latent_dim", "gp_weight"}),
 }
 
@@ -47,7 +50,7 @@ RESUMABLE_KEYS = frozenset(
 class TrainConfig:
     """Every setting of a run; see the field comments (the model card lists them too)."""
 
-    model: str = "dcgan"  # dcgan | wgan-gp | pix2pix
+    model: str = "dcgan"  # dcgan | wgan-gp | pix2pix | a plugin's "package.module:TrainerClass"
     data: str = ""  # folder of training images (read recursively)
     val_data: str = ""  # held-out folder for `ganhub eval` (default: data)
     image_size: int = 32  # training crop side (power of two for dcgan / wgan-gp)
@@ -75,7 +78,9 @@ class TrainConfig:
     n_critic: int = 1  # discriminator updates per generator update (WGAN-GP: 5)
     gp_weight: float = 10.0  # WGAN-GP gradient-penalty weight λ
     l1_weight: float = 100.0  # pix2pix L1 weight λ
+    adv_weight: float = 1.0  # weight of the adversarial term in an image-to-image generator's loss
     degradation: str = "color-shift"  # pix2pix: built-in name or "package.module:callable"
+    init: str = ""  # start the generator from these weights (.safetensors), e.g. an earlier stage's export
     # run management
     device: str = "cpu"  # cpu | cuda | cuda:N | auto
     amp: bool = True  # mixed precision, used on CUDA only
@@ -92,8 +97,8 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Check values together; raises GanhubError naming the key and the fix."""
-        if self.model not in MODELS:
-            raise _bad("model", self.model, f"use one of {', '.join(MODELS)}")
+        if self.model not in MODELS and not is_external(self.model):
+            raise _bad("model", self.model, MODEL_FIX)
         if self.threads < 0:
             raise _bad("threads", self.threads, "use 0 (torch's default) or a positive count")
         for name in ("image_size", "batch_size", "steps", "latent_dim", "g_channels", "d_channels",
@@ -113,7 +118,10 @@ class TrainConfig:
 
     def _check_size(self) -> None:
         size = self.image_size
-        if self.model == "pix2pix":
+        if is_external(self.model):  # the plugin's trainer checks its own constraints
+            if size < 16:
+                raise _bad("image_size", size, "must be at least 16")
+        elif self.model == "pix2pix":
             if size % 2**self.unet_depth or self.unet_depth < 1:
                 raise _bad("image_size", size, f"must be a multiple of 2**unet_depth = {2**self.unet_depth}")
             if size // 2**self.d_layers < 3:  # the PatchGAN's two last 4×4 convs need 3 px left
@@ -128,10 +136,13 @@ class TrainConfig:
         """Plain JSON-able values."""
         return dataclasses.asdict(self)
 
-    def trajectory_differences(self, other: "TrainConfig") -> list[str]:
-        """Keys whose values differ and that would change the training trajectory."""
+    def trajectory_differences(self, other: "TrainConfig", also: frozenset[str] = frozenset()) -> list[str]:
+        """Keys whose values differ and that would change the training trajectory.
+
+        ``also``: resumable keys that a (plugin) trainer's trajectory depends on all the same.
+        """
         mine, theirs = self.to_dict(), other.to_dict()
-        return [k for k in mine if k not in RESUMABLE_KEYS and mine[k] != theirs[k]]
+        return [k for k in mine if (k not in RESUMABLE_KEYS or k in also) and mine[k] != theirs[k]]
 
 
 def _bad(name: str, value: Any, fix: str) -> GanhubError:
@@ -221,9 +232,15 @@ def make_config(values: dict[str, Any] | None = None, overrides: dict[str, Any] 
     """A validated config from file values and overrides, with the model's defaults between."""
     layered = {**(values or {}), **(overrides or {})}
     model = str(layered.get("model", TrainConfig.model))
-    if model not in MODELS:
-        raise _bad("model", model, f"use one of {', '.join(MODELS)}")
-    merged: dict[str, Any] = dict(MODEL_DEFAULTS[model])
+    if is_external(model):
+        from ganhub.train.external import resolve_trainer
+
+        defaults = dict(resolve_trainer(model).defaults)
+    elif model in MODELS:
+        defaults = MODEL_DEFAULTS[model]
+    else:
+        raise _bad("model", model, MODEL_FIX)
+    merged: dict[str, Any] = dict(defaults)
     merged.update(layered)
     return TrainConfig(**{name: coerce_value(name, value) for name, value in merged.items()}).validate()
 

@@ -22,6 +22,7 @@ from ganhub.train import metrics
 from ganhub.train.config import TrainConfig, config_from_dict
 from ganhub.train.data import ImageBank, to_signed, to_unit
 from ganhub.train.degrade import Degradation, resolve_degradation
+from ganhub.train.external import refuse_external
 from ganhub.train.features import FeatureExtractor, extract, get_extractor
 from ganhub.train.nets import build_architecture
 
@@ -75,7 +76,11 @@ def evaluate_run(run: Path, *, data: Path | None = None, samples: int = 256, fea
                  device: str = "cpu", seed: int = 0, degradation: Degradation | None = None,
                  report: Path | None = None) -> dict[str, Any]:
     """Score ``run`` (see the module doc); writes the report to ``report`` or ``run/eval.json``."""
+    from ganhub.train.run import EXPORT_INFO
+
     started = time.perf_counter()
+    info = json.loads((run / EXPORT_INFO).read_text()) if (run / EXPORT_INFO).is_file() else {}
+    refuse_external(info.get("config", {}).get("model", ""), "eval")
     network, info = load_export(run, device)
     cfg = config_from_dict(info["config"])
     bank, folder = _bank(cfg, data)

@@ -65,7 +65,7 @@ class Pix2PixTrainer(Trainer):
         with frozen(self.d), self.autocast():
             loss_gan = losses.g_nonsaturating_loss(self.d(source, fake))
             loss_l1 = (fake.float() - target).abs().mean()
-            loss_g = loss_gan + self.cfg.l1_weight * loss_l1
+            loss_g = self.cfg.adv_weight * loss_gan + self.cfg.l1_weight * loss_l1
         self.update(loss_g, "g")
         return {"loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach()),
                 "loss_gan": float(loss_gan.detach()), "loss_l1": float(loss_l1.detach())}

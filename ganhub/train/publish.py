@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ganhub.errors import GanhubError
+from ganhub.train.external import refuse_external
 from ganhub.train.published import REPO_PATTERN, CONFIG, FORMAT, WEIGHTS, model_id_for
 from ganhub.weights.sources import sha256_of
 
@@ -68,6 +69,7 @@ def build_folder(run: Path, repo: str, folder: Path | None = None) -> Path:
             shutil.copyfile(run / picture, folder / picture)
     evaluation = json.loads((run / "eval.json").read_text()) if (run / "eval.json").is_file() else None
     info = json.loads((run / EXPORT_INFO).read_text())
+    refuse_external(info["config"]["model"], "publish")
     config = published_config(info, repo, sha256_of(folder / WEIGHTS), evaluation)
     (folder / CONFIG).write_text(json.dumps(config, indent=2))
     (folder / "README.md").write_text(model_card(config, repo, folder))

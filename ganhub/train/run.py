@@ -27,6 +27,7 @@ from ganhub.train.checkpoint import checkpoint_dir, load_checkpoint, save_checkp
 from ganhub.train.config import RESUMABLE_KEYS, TrainConfig, config_from_dict
 from ganhub.train.data import ImageBank
 from ganhub.train.degrade import Degradation
+from ganhub.train.external import is_external, resolve_trainer
 from ganhub.train.plots import save_grid, save_loss_curve
 from ganhub.train.trainer import Trainer
 from ganhub.weights.formats import save_safetensors
@@ -67,10 +68,15 @@ def make_trainer(cfg: TrainConfig, device: str = "cpu", degradation: Degradation
     from ganhub.train.gan import DCGANTrainer, WGANGPTrainer
     from ganhub.train.pix2pix import Pix2PixTrainer
 
-    if bank is None:
-        if not cfg.data:
-            raise GanhubError("config key 'data' is empty: set it to a folder of training images")
+    external = resolve_trainer(cfg.model) if is_external(cfg.model) else None
+    if bank is None and cfg.data:
         bank = ImageBank.from_folder(Path(cfg.data), cfg.image_size, cfg.load_size, cfg.flip)
+    if bank is None and external is not None:
+        bank = external.default_bank(cfg)
+    if bank is None:
+        raise GanhubError("config key 'data' is empty: set it to a folder of training images")
+    if external is not None:
+        return external(cfg, bank, device)
     if cfg.model == "pix2pix":
         return Pix2PixTrainer(cfg, bank, device, degradation)
     return (WGANGPTrainer if cfg.model == "wgan-gp" else DCGANTrainer)(cfg, bank, device)
@@ -88,11 +94,12 @@ def _start(cfg: TrainConfig | None, output: Path, resume: bool) -> tuple[TrainCo
     saved = config_from_dict(payload["config"])
     if cfg is None:
         return saved, payload
-    changed = saved.trajectory_differences(cfg)
+    fixed = resolve_trainer(saved.model).fixed_on_resume if is_external(saved.model) else frozenset()
+    changed = saved.trajectory_differences(cfg, fixed)
     if changed:
         raise GanhubError(
             f"cannot resume with different {', '.join(changed)}: these change the training "
-            f"trajectory (only {', '.join(sorted(RESUMABLE_KEYS))} may change)"
+            f"trajectory (only {', '.join(sorted(RESUMABLE_KEYS - fixed))} may change)"
         )
     return cfg, payload
 

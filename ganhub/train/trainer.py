@@ -10,6 +10,7 @@ repeats the uninterrupted run's trajectory exactly.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 import torch
@@ -44,6 +45,13 @@ class Trainer:
 
     kind: ClassVar[str] = "generate"  # or "image-to-image": what the published model is
     architecture: ClassVar[str] = ""
+    # A plugin trainer's config defaults (between the dataclass defaults and the config file).
+    defaults: ClassVar[dict[str, Any]] = {}
+    # Keys ganhub lets a resumed run change that this trainer's trajectory depends on anyway
+    # (e.g. "steps" when it sets a learning-rate schedule): resuming with a new value is refused.
+    fixed_on_resume: ClassVar[frozenset[str]] = frozenset()
+    # Clip the generator's gradient norm to this before each step (None: no clipping).
+    clip_grad_norm: ClassVar[float | None] = None
 
     def __init__(self, cfg: TrainConfig, bank: ImageBank, device: str = "cpu"):
         self.cfg, self.bank, self.device = cfg, bank, device
@@ -52,11 +60,27 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):  # init from the seed without moving the global RNG
             torch.manual_seed(cfg.seed)
             self.g, self.d = self.build()
+        if cfg.init:
+            self._load_init(cfg.init)
         self.g.to(device)
         self.d.to(device)
         self.optimizers = {"g": adam(self.g, cfg.lr_g, cfg), "d": adam(self.d, cfg.lr_d, cfg)}
         self.scalers = {name: torch.amp.GradScaler("cuda", enabled=self.amp) for name in self.optimizers}
         self.ema = EMA(self.g, cfg.ema) if cfg.ema > 0 else None
+
+    @classmethod
+    def default_bank(cls, cfg: TrainConfig) -> ImageBank | None:
+        """Training images when the config names no ``data`` folder (None: the folder is required)."""
+        return None
+
+    def _load_init(self, path: str) -> None:
+        from ganhub.errors import GanhubError
+        from ganhub.weights.formats import load_strict, read_state_dict
+
+        if not Path(path).is_file():
+            raise GanhubError(f"config key 'init' is {path!r}: no such file (give a .safetensors of this generator)")
+        state = {k: v.float() for k, v in read_state_dict(Path(path)).items()}
+        load_strict(self.g, state, f"{type(self).__name__} generator", Path(path).name)
 
     # -- to implement ----------------------------------------------------------------------
     def build(self) -> tuple[nn.Module, nn.Module]:
@@ -87,6 +111,9 @@ class Trainer:
         optimizer, scaler = self.optimizers[name], self.scalers[name]
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
+        if name == "g" and self.clip_grad_norm is not None:
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(self.g.parameters(), self.clip_grad_norm)
         scaler.step(optimizer)
         scaler.update()
         if name == "g" and self.ema is not None:
