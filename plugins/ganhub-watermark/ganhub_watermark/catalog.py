@@ -11,18 +11,20 @@ if TYPE_CHECKING:
     import torch
 
 DISTRIBUTION = "ganhub-watermark"
-WEIGHTS_FILE = "watermark_cgan_v1.safetensors"
-WEIGHTS_SHA256 = "195e1b234645ff8b85ed445a23c4251f03445117d457262101aea64b11ad02d5"
-WEIGHTS_SIZE = 706888
+WEIGHTS_FILE = "watermark_cgan_v2.safetensors"
+WEIGHTS_SHA256 = "c86431c9cce3bfc55e5608614c1edcb5f63dd87fb9c3c33721618f864211634a"
+WEIGHTS_SIZE = 708056
 CHANNELS = 16
 
 CGAN_DESCRIPTION = (
-    "A small residual U-Net (≈0.5 M parameters) trained by ganhub on CPU to find AND remove "
-    "semi-transparent text and logo watermarks. It predicts a mask and a clean image; only "
-    "pixels under the mask change, and the mask is returned so you can see what was removed. "
-    "Leave the mask empty for automatic detection, or paint one to restrict it to an area. "
-    "Trained on synthetic watermarks (DejaVu/Liberation fonts, shapes) over BSD68/skimage "
-    "crops; works best on small and medium text, less well on very large or opaque marks."
+    "A small U-Net (≈0.35 M parameters) trained by ganhub (`ganhub train`, on CPU) to find AND "
+    "remove semi-transparent text and logo watermarks. Like WDNet, it estimates the "
+    "watermark's opacity and colour and inverts the blend, so the photo under the mark is "
+    "recovered rather than painted over. Only pixels under its predicted mask change, and "
+    "the mask is returned so you can see what was removed. Leave the mask empty for automatic "
+    "detection, or paint one to restrict it to an area. Trained on synthetic watermarks "
+    "(DejaVu/Liberation fonts, shapes) over BSD68/skimage crops; works best on small and "
+    "medium semi-transparent marks, less well on very large or fully opaque ones."
 )
 LAMA_DESCRIPTION = (
     "LaMa (Suvorov et al., 2021) large-mask inpainting through spandrel's architecture. No "

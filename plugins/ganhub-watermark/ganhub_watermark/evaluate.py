@@ -30,6 +30,8 @@ class Quality:
     count: int
     psnr_in: float  # watermarked input vs clean
     psnr_out: float  # our output vs clean
+    ssim_in: float  # watermarked input vs clean
+    ssim_out: float  # our output vs clean
     iou: float  # predicted mask vs true mask
     clean_psnr: float  # on unwatermarked crops: output vs input (inf = untouched)
     clean_changed: float  # fraction of pixels changed on unwatermarked crops
@@ -45,6 +47,13 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR in dB of two [0, 1] images (capped at 100 dB for identical images)."""
     mse = float(np.mean((a.astype(np.float64) - b) ** 2))
     return 100.0 if mse == 0 else 10 * np.log10(1.0 / mse)
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of two H×W×3 [0, 1] images (scikit-image, 7×7 windows, per channel)."""
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(a, b, channel_axis=2, data_range=1.0))
 
 
 def crops(photos: list[np.ndarray], per_photo: int, size: int = EVAL_SIZE, seed: int = EVAL_SEED) -> list[np.ndarray]:
@@ -71,10 +80,11 @@ def quality(loaded: "Loaded", clean_crops: list[np.ndarray], seed: int = EVAL_SE
         marked, _, true_mask = synth.add_watermark(clean, rng, fonts)
         output, mask = _run(loaded, marked)
         untouched, clean_mask = _run(loaded, clean)
-        scores.append((psnr(marked, clean), psnr(output, clean), _iou(mask, true_mask),
+        scores.append((psnr(marked, clean), psnr(output, clean), ssim(marked, clean), ssim(output, clean),
+                       _iou(mask, true_mask),
                        psnr(untouched, clean), float(clean_mask.mean())))
     table = np.array(scores)
-    return Quality(len(scores), *map(float, table.mean(axis=0)), float(table[:, 3].min()))
+    return Quality(len(scores), *map(float, table.mean(axis=0)), float(table[:, 5].min()))
 
 
 def main() -> None:
@@ -86,13 +96,13 @@ def main() -> None:
     loaded = engine.load("ganhub-watermark-cgan", device="cpu")
     sets = {"BSD68 held-out (17×4 crops)": crops(data.held_out_bsd68(), 4),
             "skimage held-out (2×16 crops)": crops(data.held_out_skimage(), 16)}
-    print("| set | n | PSNR in | PSNR out | gain | mask IoU | clean: PSNR out vs in | clean: px changed |")
-    print("|---|---|---|---|---|---|---|---|")  # noqa: T201 (a CLI table)
+    print("| set | n | PSNR in | PSNR out | gain | SSIM in | SSIM out | mask IoU | clean: PSNR out vs in (mean / worst) | clean: px changed |")
+    print("|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201 (a CLI table)
     for name, clean_crops in sets.items():
         if clean_crops:
             q = quality(loaded, clean_crops)
             print(f"| {name} | {q.count} | {q.psnr_in:.2f} | {q.psnr_out:.2f} | {q.gain:+.2f} | "
-                  f"{q.iou:.3f} | {q.clean_psnr:.1f} / {q.clean_psnr_min:.1f} | {100 * q.clean_changed:.2f}% |")
+                  f"{q.ssim_in:.4f} | {q.ssim_out:.4f} | {q.iou:.3f} | {q.clean_psnr:.1f} / {q.clean_psnr_min:.1f} | {100 * q.clean_changed:.2f}% |")
 
 
 if __name__ == "__main__":

@@ -74,3 +74,12 @@ def test_auto_then_lama_fills_only_predicted_mask(cgan, lama) -> None:
     used = result.extras["mask"]
     assert np.array_equal(result.images[0][used == 0], marked[used == 0])
     assert used.sum() >= modes.auto_remove(cgan, decoded(marked)).extras["mask"].sum()
+
+
+def test_cgan_exports_to_onnx_with_parity(cgan, tmp_path) -> None:
+    """The shipped model (flip averaging and hard mask included) as an ONNX graph onnxruntime runs."""
+    pytest.importorskip("onnxruntime")
+    from ganhub.export import export_model
+
+    report = export_model(WatermarkCGAN(), cgan.weights.path, tmp_path)
+    assert report.parity and all(row.max_abs <= 1e-3 for row in report.parity), report.parity
