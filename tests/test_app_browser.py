@@ -153,3 +153,31 @@ def test_compare_runs_several_models(page: Any, photo: Path) -> None:
     page.locator("#output-compare img").nth(1).wait_for(timeout=RUN_TIMEOUT_MS)
     assert page.get_by_text("2 of 2 models ran").first.is_visible()
     shot(page, "compare")
+
+
+def test_watermark_auto_mode_removes_and_shows_the_mask(page: Any, tmp_path: Path) -> None:
+    """A held-out photo with a held-out-font watermark: Remove with no brush → result + mask."""
+    synth = pytest.importorskip("ganhub_watermark.synth")
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+
+    clean = skimage.data.chelsea()[60:156, 120:248].astype(np.float32) / 255  # 96×128: glyphs ≤ 32 px
+    psnr = lambda a: 10 * np.log10(1 / np.mean((a - clean) ** 2))  # noqa: E731
+    # The first seed whose watermark is plainly visible (many draws are faint on purpose).
+    marked = next(m for m in (synth.synthesize(clean, np.random.default_rng(seed), synth.fonts(held_out=True)).marked
+                              for seed in range(100)) if psnr(m) < 28)
+    path = tmp_path / "chelsea-watermarked.png"
+    Image.fromarray(np.round(marked * 255).astype(np.uint8)).save(path)
+    api = "ganhub_watermark_cgan"
+    open_tab(page, "Watermark removal", "Watermark remover (ganhub cGAN, auto mask)")
+    page.locator(f"#input-{api} input[type=file]").set_input_files(str(path))
+    page.locator(f"#input-{api} canvas").first.wait_for()
+    page.locator(f"#run-{api}").click()
+    page.locator(f"#output-{api} img").nth(1).wait_for(timeout=RUN_TIMEOUT_MS)
+    page.locator(f"#mask-{api} img").first.wait_for()
+    shot(page, "watermark-auto")
+    href = page.locator(f"#file-{api} a[download]").first.get_attribute("href")
+    body = page.request.get(href if href.startswith("http") else page.url.rstrip("/") + href).body()
+    output = np.asarray(Image.open(__import__("io").BytesIO(body)).convert("RGB"), np.float32) / 255
+    assert output.shape == clean.shape and psnr(output) > psnr(marked) + 3, (psnr(marked), psnr(output))

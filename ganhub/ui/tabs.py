@@ -367,8 +367,9 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
         with gr.Column():
             slider = gr.ImageSlider(label="Before / after (drag the handle)", format="png", type="filepath",
                                     elem_id=f"output-{api_name}")
-            mask_view = gr.Image(label="Mask used (white = removed)", type="filepath", interactive=False)
-            download = gr.File(label="Full-resolution PNG", interactive=False)
+            mask_view = gr.Image(label="Mask used (white = removed)", type="filepath", interactive=False,
+                                 elem_id=f"mask-{api_name}")
+            download = gr.File(label="Full-resolution PNG", interactive=False, elem_id=f"file-{api_name}")
             info = gr.Markdown(label="Run info")
 
     def run(values: list[Any], progress: Any) -> tuple[Any, Any, str, str]:
