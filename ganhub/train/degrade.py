@@ -8,13 +8,13 @@ names it in a config as ``"package.module:callable"``.
 
 from __future__ import annotations
 
-import importlib
 from typing import Callable, Protocol
 
 import torch
 import torch.nn.functional as F
 
 from ganhub.errors import GanhubError
+from ganhub.train.external import import_named, is_external
 
 
 class Degradation(Protocol):
@@ -55,15 +55,11 @@ def resolve_degradation(name: str) -> Degradation:
     """A built-in degradation by name, or ``"package.module:callable"`` imported."""
     if name in BUILTIN:
         return BUILTIN[name]
-    module_name, sep, attribute = name.partition(":")
-    if not sep:
+    if not is_external(name):
         raise GanhubError(
             f"unknown degradation '{name}': use one of {', '.join(BUILTIN)} or 'package.module:callable'"
         )
-    try:
-        found = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise GanhubError(f"cannot import degradation '{name}': {exc}") from None
+    found = import_named(name, "degradation")
     if not callable(found):
         raise GanhubError(f"degradation '{name}' is not callable")
     return found

@@ -38,6 +38,7 @@ def load_export(run: Path, device: str = "cpu") -> tuple[nn.Module, dict[str, An
     if not info_path.is_file():
         raise GanhubError(f"'{run}' has no {EXPORT_INFO}: is it a training run folder? (train first)")
     info = json.loads(info_path.read_text())
+    refuse_external(info["config"]["model"], "eval")  # a plugin's network is not one of ours
     network = build_architecture(info["architecture"], info["kwargs"])
     network.load_state_dict(read_state_dict(run / EXPORT_WEIGHTS))
     return network.to(device).eval(), info
@@ -76,11 +77,7 @@ def evaluate_run(run: Path, *, data: Path | None = None, samples: int = 256, fea
                  device: str = "cpu", seed: int = 0, degradation: Degradation | None = None,
                  report: Path | None = None) -> dict[str, Any]:
     """Score ``run`` (see the module doc); writes the report to ``report`` or ``run/eval.json``."""
-    from ganhub.train.run import EXPORT_INFO
-
     started = time.perf_counter()
-    info = json.loads((run / EXPORT_INFO).read_text()) if (run / EXPORT_INFO).is_file() else {}
-    refuse_external(info.get("config", {}).get("model", ""), "eval")
     network, info = load_export(run, device)
     cfg = config_from_dict(info["config"])
     bank, folder = _bank(cfg, data)

@@ -1,6 +1,6 @@
-"""Trainers from plugins: ``model: "package.module:TrainerClass"`` in a ``ganhub train`` config.
+"""Code a ``ganhub train`` config names as ``"package.module:attribute"``, chiefly plugin trainers.
 
-A plugin whose network is not one of ganhub's (e.g. the watermark remover, which predicts a
+:func:`import_named` imports any such name (trainers, degradations, feature extractors). A plugin whose network is not one of ganhub's (e.g. the watermark remover, which predicts a
 mask and an alpha blend) subclasses :class:`ganhub.train.trainer.Trainer` and is named in the
 config like a degradation is. It then gets everything a built-in trainer gets: config file and
 ``--set`` overrides, seeded and exactly resumable runs, checkpoints, sample grids, the loss
@@ -11,7 +11,7 @@ from ganhub's own architectures, so they refuse such runs and say so.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ganhub.errors import GanhubError
 
@@ -24,15 +24,20 @@ def is_external(model: str) -> bool:
     return ":" in model
 
 
+def import_named(name: str, what: str, hint: str = "") -> Any:
+    """The attribute ``"package.module:attribute"`` names; a GanhubError naming ``what`` if absent."""
+    module_name, _, attribute = name.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise GanhubError(f"cannot import {what} '{name}': {exc}{hint}") from None
+
+
 def resolve_trainer(name: str) -> "type[Trainer]":
     """Import the trainer class a config names; errors say what is wrong and how to fix it."""
     from ganhub.train.trainer import Trainer
 
-    module_name, _, attribute = name.partition(":")
-    try:
-        found = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise GanhubError(f"cannot import trainer '{name}': {exc} (is the plugin installed?)") from None
+    found = import_named(name, "trainer", " (is the plugin installed?)")
     if not (isinstance(found, type) and issubclass(found, Trainer)):
         raise GanhubError(f"'{name}' is not a ganhub.train.trainer.Trainer subclass")
     return found

@@ -13,7 +13,6 @@ An extractor maps (N, 3, H, W) images in [0, 1] to (N, D) features; ``logits`` i
 
 from __future__ import annotations
 
-import importlib
 from typing import Callable, Protocol
 
 import numpy as np
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from ganhub.errors import GanhubError
+from ganhub.train.external import import_named, is_external
 
 
 class FeatureExtractor(Protocol):
@@ -90,12 +90,8 @@ def get_extractor(name: str, device: str = "cpu") -> FeatureExtractor:
         from ganhub.train.inception import load_fid_inception
 
         return load_fid_inception(device)
-    module_name, sep, attribute = name.partition(":")
-    if not sep:
+    if not is_external(name):
         raise GanhubError(f"unknown feature extractor '{name}': use random-conv, inception or module:callable")
-    try:
-        factory: Callable[[], FeatureExtractor] = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise GanhubError(f"cannot import feature extractor '{name}': {exc}") from None
+    factory: Callable[[], FeatureExtractor] = import_named(name, "feature extractor")
     extractor = factory()
     return extractor.to(device) if isinstance(extractor, nn.Module) else extractor
