@@ -57,13 +57,13 @@ class WatermarkCGAN(InpaintModel):
 
     def build(self, weights: Path | None) -> "torch.nn.Module":
         """The inpaint-convention network; ``weights=None`` gives the untrained (identity) one."""
-        from ganhub.weights.formats import read_state_dict
+        from ganhub.weights.formats import load_strict, read_state_dict
         from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet
 
         core = WatermarkUNet(CHANNELS)
         if weights is not None:
             state = {k: v.float() for k, v in read_state_dict(weights).items()}
-            core.load_state_dict(state)
+            load_strict(core, state, "ganhub-watermark-cgan", weights.name)
         return AutoMaskInpainter(core).eval()
 
 

@@ -34,10 +34,7 @@ from ganhub.train.data import ImageBank
 from ganhub.train.nets import PatchDiscriminator, dcgan_init
 from ganhub.train.trainer import Trainer, frozen
 from ganhub_watermark import data, synth
-from ganhub_watermark.net import MAX_ALPHA, MULTIPLE_OF, WatermarkUNet
-
-SAMPLE_THRESHOLD = 0.7  # the sample grids composite like auto mode (AutoMaskInpainter's default)
-
+from ganhub_watermark.net import MAX_ALPHA, MULTIPLE_OF, AutoMaskInpainter, WatermarkUNet
 
 class Batch(NamedTuple):
     """A training batch (N×C×H×W tensors): inputs, targets and the true watermark layer."""
@@ -154,12 +151,11 @@ class WatermarkTrainer(Trainer):
         return {"loss_g": float(loss_g.detach()), "loss_d": float(loss_d.detach()), **logs}
 
     def samples(self) -> torch.Tensor:
-        """Rows of watermarked inputs, auto-mode outputs (hard mask) and clean crops."""
+        """Rows of watermarked inputs, auto-mode outputs (what the app returns) and clean crops."""
         b = self.batch(self.cfg.sample_count, self.sample_generator())
         with self.evaluating() as network:
-            estimate, logit = network(b.marked)
-        used = (torch.sigmoid(logit) > SAMPLE_THRESHOLD).float()
-        return torch.cat([b.marked, b.marked * (1 - used) + estimate * used, b.clean]).float().cpu()
+            removed = AutoMaskInpainter(network)(b.marked, torch.zeros_like(b.mask))  # empty mask: auto
+        return torch.cat([b.marked, removed, b.clean]).float().cpu()
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "schedule": self.schedule.state_dict()}
