@@ -40,7 +40,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from ganhub.export import export_model, resolve_model_weights
     from ganhub.registry import Registry
-    from ganhub.runtime.onnx import OnnxSession
+    from ganhub.runtime.onnx_session import OnnxSession
 
     model = Registry.discover().get(args.model_id)
     with tempfile.TemporaryDirectory() as folder:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ganhub.model import Model
     from ganhub.registry import Registry
     from ganhub.runtime.base import Session
-    from ganhub.runtime.onnx import OnnxSession
+    from ganhub.runtime.onnx_session import OnnxSession
 
 Inputs = tuple[np.ndarray, ...]
 SET14 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr" / "Set14"
@@ -160,8 +160,8 @@ def _registry_of(source: "Engine | Registry") -> "Registry":
 
 def _open_sessions(model: "Model", weights: Path | None, runtimes: Sequence[str], device: str,
                    onnx_file: Path, say: Callable[[str], None]) -> dict[str, "Session"]:
-    from ganhub.runtime.onnx import open_onnx
-    from ganhub.runtime.torch import open_torch
+    from ganhub.runtime.onnx_session import open_onnx
+    from ganhub.runtime.torch_session import open_torch
 
     sessions: dict[str, Session] = {}
     for runtime in runtimes:
@@ -225,7 +225,7 @@ def bench(
     is none, the model is exported (with its parity check) into a temporary folder first.
     """
     from ganhub.export import resolve_model_weights
-    from ganhub.runtime.onnx import exported_path
+    from ganhub.runtime.onnx_session import exported_path
 
     if repeats < 1 or warmup < 0 or not sizes:
         raise GanhubError("bench needs repeats >= 1, warmup >= 0 and at least one size")

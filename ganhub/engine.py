@@ -1,9 +1,11 @@
-"""Loading models on demand: weights fetched, network built, session cached.
+"""The one entry point for a request: ``Engine.run(model_id, …)``.
 
-Registration is cheap and imports nothing heavy; the first request for a model fetches
-and verifies its weights, builds the network and opens a runtime session, once, under a
-per-model lock. Loaded sessions sit in a small LRU cache so a server hosting many models
-keeps only the recently used ones in memory.
+It resolves the params (once, before anything loads, so a bad value costs nothing), loads
+the model on demand, dispatches to the pipeline of the model's kind and returns the result
+with its load and run times. Registration is cheap and imports nothing heavy; the first
+request for a model fetches and verifies its weights, builds the network and opens a runtime
+session, once, under a per-model lock. Loaded sessions sit in a small LRU cache so a server
+hosting many models keeps only the recently used ones in memory.
 """
 
 from __future__ import annotations
@@ -11,29 +13,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from ganhub import pipeline
 from ganhub.errors import GanhubError
 from ganhub.model import Model
+from ganhub.pipeline import Loaded, RunResult
 from ganhub.registry import Registry
 from ganhub.runtime.base import Session, pick_device
-from ganhub.spec import InputConstraints, WeightSource
+from ganhub.spec import Kind, WeightSource
 from ganhub.weights.fetch import ResolvedWeights, resolve_weights
 
 RUNTIMES = ("torch", "onnx")
+PIPELINES: dict[Kind, Callable[..., RunResult]] = {
+    Kind.IMAGE_TO_IMAGE: pipeline.run_image_to_image,
+    Kind.INPAINT: pipeline.run_inpaint,
+    Kind.GENERATE: pipeline.run_generate,
+}
 LOAD_LOCK_STRIPES = 16
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A model ready to run: its session and the weights it was built from."""
-
-    model: Model
-    session: Session
-    weights: ResolvedWeights | None
-    load_seconds: float
-    constraints: InputConstraints
 
 
 def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, device: str) -> Session:
@@ -42,10 +39,10 @@ def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, d
     if custom is not None:  # the model runs its own pipeline (e.g. two ONNX graphs)
         return custom
     if runtime == "onnx" or (path is not None and model.onnx_file(path) is not None):
-        from ganhub.runtime.onnx import open_onnx
+        from ganhub.runtime.onnx_session import open_onnx
 
         return open_onnx(model, path, device)
-    from ganhub.runtime.torch import open_torch
+    from ganhub.runtime.torch_session import open_torch
 
     return open_torch(model, path, device)
 
@@ -75,7 +72,7 @@ class Engine:
     ) -> Loaded:
         """The loaded model, loading it (once, under a lock) when it is not cached."""
         if runtime not in RUNTIMES:
-            raise GanhubError(f"unknown runtime '{runtime}': use one of {', '.join(RUNTIMES)}")
+            raise GanhubError(f"unknown runtime '{runtime}'", fix=f"use one of {', '.join(RUNTIMES)}")
         model = self.registry.get(model_id)
         device = pick_device(device or self.default_device)
         key = (model_id, runtime, device, weights or "")
@@ -118,15 +115,15 @@ class Engine:
         """The weight sources to try: the spec's, or the user's own where the model allows."""
         if weights is None:
             if not model.spec.weights:
-                raise GanhubError(
-                    f"model '{model.spec.id}' needs weights: pass --weights FILE or hf://…@commit"
-                )
+                raise GanhubError(f"model '{model.spec.id}' runs weights you supply",
+                                  fix="give a weights file or hf://owner/repo/file@<commit>",
+                                  action="supply-weights", model_id=model.spec.id)
             return model.spec.weights
         if not model.spec.accepts_user_weights:
-            raise GanhubError(
-                f"model '{model.spec.id}' uses its own pinned weights; --weights is only for "
-                "models that accept user weights (e.g. superres-custom)"
-            )
+            raise GanhubError(f"model '{model.spec.id}' uses its own pinned weights",
+                              why="only models that accept user weights take other files",
+                              fix="run it without your own weights", action="drop-user-weights",
+                              model_id=model.spec.id)
         return (WeightSource(weights, user_supplied=True),)
 
     def loaded(self) -> list[tuple[str, ...]]:
@@ -134,9 +131,26 @@ class Engine:
         with self._guard:
             return list(self._loaded)
 
-    def run(self, model_id: str, **request: Any):  # type: ignore[no-untyped-def]
-        """Run a model by id; see :mod:`ganhub.pipeline` for the request per kind."""
-        from ganhub import pipeline
-
-        return pipeline.run(self, model_id, **request)
-
+    def run(
+        self,
+        model_id: str,
+        *,
+        params: dict[str, Any] | None = None,
+        runtime: str = "torch",
+        device: str | None = None,
+        weights: str | None = None,
+        on_status: Callable[[str], None] | None = None,
+        **inputs: Any,
+    ) -> RunResult:
+        """Run ``model_id`` on ``inputs`` (``image=``, ``mask=``, ``seed=``/``count=``,
+        ``progress=``): params resolved once, model loaded when needed, pipeline by kind."""
+        model = self.registry.get(model_id)
+        resolved = model.spec.resolve_params(params)  # bad params fail before any loading
+        started = time.perf_counter()
+        loaded = self.load(model_id, runtime=runtime, device=device, weights=weights, on_status=on_status)
+        load_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        result = PIPELINES[model.kind](loaded, params=resolved, **inputs)
+        result.seconds, result.load_seconds = time.perf_counter() - started, load_seconds
+        result.model_id, result.runtime, result.device = model_id, loaded.session.runtime, loaded.session.device
+        return result

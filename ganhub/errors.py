@@ -1,14 +1,53 @@
-"""Errors a user can act on.
+"""Errors a user can act on, as structured data.
 
-Every error ganhub raises for bad input or unavailable weights is a ``GanhubError``: its
-message names the problem and the fix, so the CLI and the app can show it as is.
+Every error ganhub raises for bad input or unavailable weights is a ``GanhubError`` with
+fields: ``message`` (what failed), ``why`` (the cause, when known), ``fix`` (what would fix
+it, in words that suit any caller), ``action`` (a key naming that fix, so each interface
+can say it in its own terms: the CLI names a flag, the app names a box), ``details`` (lines
+a user may expand, e.g. each weight source tried) and ``context`` (values the phrasing
+uses, e.g. the model id). ``str(error)`` is the plain sentence for Python callers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class GanhubError(Exception):
-    """Base class: a problem the user can fix; the message says how."""
+    """Base class: a problem the user can fix; the fields say what, why and how."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        why: str = "",
+        fix: str = "",
+        action: str = "",
+        details: Iterable[str] = (),
+        **context: Any,
+    ):
+        self.message = message
+        self.why = why
+        self.fix = fix
+        self.action = action
+        self.details = tuple(details)
+        self.context = context
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = self.message + (f" ({self.why})" if self.why else "")
+        return text + (f": {self.fix}" if self.fix else "")
+
+    def fix_for(self, phrases: Mapping[str, str]) -> str:
+        """The fix as an interface says it: its phrase for ``action``, else the plain ``fix``."""
+        phrase = phrases.get(self.action)
+        if phrase is None:
+            return self.fix
+        try:
+            return phrase.format(**self.context)
+        except (KeyError, IndexError):  # a phrase needing context this error lacks
+            return self.fix
 
 
 class SpecError(GanhubError, ValueError):
@@ -23,6 +62,10 @@ class WeightsError(GanhubError):
     """Weights could not be fetched, verified or read."""
 
 
+class WeightsUnavailable(WeightsError):
+    """No weight source worked; ``details`` lists each source and why (offline, missing, …)."""
+
+
 class ImageError(GanhubError, ValueError):
     """An input image cannot be used (too large, corrupt, wrong type)."""
 
@@ -31,4 +74,4 @@ class UnknownModelError(GanhubError, KeyError):
     """No model with that id is registered."""
 
     def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0]) if self.args else ""
+        return GanhubError.__str__(self)

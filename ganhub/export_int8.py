@@ -18,7 +18,7 @@ import numpy as np
 from ganhub.bench import load_photos, photo_inputs
 from ganhub.export import ExportReport, Inputs, _fit, _partial, compare, enforce_parity, finalize_graph
 from ganhub.model import Model
-from ganhub.runtime.onnx import CPU, OnnxSession, exported_path
+from ganhub.runtime.onnx_session import CPU, OnnxSession, exported_path
 from ganhub.spec import InputConstraints, Kind
 
 CALIBRATION_SIZE = 64

@@ -145,8 +145,8 @@ def _from_file(handle: IO[bytes], name: str, head: bytes, max_pixels: int) -> De
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         megapixels, limit = width * height / 1e6, max_pixels / 1e6
-        raise ImageError(f"image is {width}×{height} = {megapixels:.1f} MP, over the {limit:.1f} MP limit; "
-                         f"downscale it to at most {limit:.1f} MP (Python callers: read_image(max_pixels=…))")
+        raise ImageError(f"image is {width}×{height} = {megapixels:.1f} MP, over the {limit:.1f} MP limit",
+                         fix=f"downscale it to at most {limit:.1f} MP", action="downscale")
 
 
 def _from_pil(image: Image.Image, name: str, head: bytes | None, max_pixels: int) -> DecodedImage:

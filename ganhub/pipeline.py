@@ -1,12 +1,13 @@
-"""One request through a model: check input → pad/tile → run → crop → post-process.
+"""One request through a loaded model, per kind: check input → pad/tile → run → crop → finish.
 
-The same functions serve the CLI, the app and Python callers, so every entry point checks
-input the same way and reports the same notes and timings.
+:meth:`ganhub.engine.Engine.run` is the one entry point: it loads the model and calls the
+function of its kind here, so every caller (CLI, app, Python) checks input the same way and
+gets the same notes and timings. Plugins with their own modes call these functions directly
+on a :class:`Loaded` model (e.g. an inpainter that finds its own mask).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -14,16 +15,28 @@ import numpy as np
 
 from ganhub import imaging, tiling
 from ganhub.errors import GanhubError, ImageError
-from ganhub.model import GenerateModel, ImageToImageModel, InpaintModel
+from ganhub.model import Model
 from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints
 
 if TYPE_CHECKING:
-    from ganhub.engine import Engine, Loaded
+    from ganhub.runtime.base import Session
+    from ganhub.weights.fetch import ResolvedWeights
 
 Progress = Callable[[int, int], None]
 
 MAX_BATCH = 64
 AUTO_MASK_CHANGE = 1.0 / 512  # below half an 8-bit level a change is invisible
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model ready to run: its session and the weights it was built from."""
+
+    model: Model
+    session: "Session"
+    weights: "ResolvedWeights | None"
+    load_seconds: float
+    constraints: InputConstraints
 
 
 @dataclass
@@ -34,36 +47,12 @@ class RunResult:
     alphas: list[np.ndarray | None]
     bit_depth: int = 8
     notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # running the model (pre/post-processing included)
+    load_seconds: float = 0.0  # fetching and building it, when this request had to load it
     model_id: str = ""
     runtime: str = ""
     device: str = ""
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the mask an inpaint model used
-
-
-def run(engine: "Engine", model_id: str, **request: Any) -> RunResult:
-    """Load ``model_id`` (cached) and run ``request`` through the pipeline of its kind."""
-    model = engine.registry.get(model_id)
-    params = model.spec.resolve_params(request.pop("params", None))
-    loaded = engine.load(
-        model_id,
-        runtime=request.pop("runtime", "torch"),
-        device=request.pop("device", None),
-        weights=request.pop("weights", None),
-    )
-    started = time.perf_counter()
-    if isinstance(model, ImageToImageModel):
-        result = run_image_to_image(loaded, params=params, **request)
-    elif isinstance(model, InpaintModel):
-        result = run_inpaint(loaded, params=params, **request)
-    elif isinstance(model, GenerateModel):
-        result = run_generate(loaded, params=params, **request)
-    else:
-        raise GanhubError(f"model '{model_id}' has an unknown kind")
-    result.seconds = time.perf_counter() - started
-    result.model_id, result.runtime = model_id, loaded.session.runtime
-    result.device = loaded.session.device
-    return result
 
 
 def check_input(image: imaging.DecodedImage, constraints: InputConstraints, model_id: str) -> None:
@@ -100,7 +89,7 @@ def _resize_alpha(alpha: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def run_image_to_image(
-    loaded: "Loaded",
+    loaded: Loaded,
     *,
     image: imaging.DecodedImage,
     params: dict[str, Any],
@@ -133,7 +122,7 @@ def run_image_to_image(
 
 
 def run_inpaint(
-    loaded: "Loaded",
+    loaded: Loaded,
     *,
     image: imaging.DecodedImage,
     params: dict[str, Any],
@@ -169,7 +158,7 @@ def run_inpaint(
 
 
 def run_generate(
-    loaded: "Loaded",
+    loaded: Loaded,
     *,
     params: dict[str, Any],
     seed: int = 0,

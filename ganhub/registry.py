@@ -136,11 +136,6 @@ class Registry:
         spec = getattr(model, "spec", None)
         if not isinstance(spec, ModelSpec):
             raise SpecError(f"plugin '{plugin}': {type(model).__name__}.spec is not a ModelSpec")
-        if spec.kind != model.kind:
-            raise SpecError(
-                f"plugin '{plugin}': model '{spec.id}' field 'kind' is {spec.kind.value} but "
-                f"{type(model).__name__} is a {model.kind.value} model"
-            )
         if spec.id in staged or spec.id in self._models:
             owner = self._owner.get(spec.id, plugin)
             raise SpecError(
@@ -164,9 +159,8 @@ class Registry:
             ) from None
 
     def models(self) -> list[Model]:
-        """Every model, ordered by task (the app's tab order), then id."""
-        order = {task: index for index, task in enumerate(Task)}
-        return sorted(self._models.values(), key=lambda m: (order[m.spec.task], m.spec.id))
+        """Every model, ordered by task (the known tasks first, then others by name), then id."""
+        return sorted(self._models.values(), key=lambda m: (task_order(m.spec.task), m.spec.id))
 
     def plugin_of(self, model_id: str) -> str:
         """Name of the plugin that registered ``model_id``."""
@@ -193,6 +187,12 @@ class Registry:
         """Raise if any plugin is broken (used by strict tooling and tests)."""
         if self.broken():
             raise PluginError("; ".join(f"{r.name}: {r.error}" for r in self.broken()))
+
+
+def task_order(task: str) -> tuple[int, str]:
+    """Sort key of a task: the known tasks in the app's order, then any other by name."""
+    known = Task.KNOWN.index(task) if task in Task.KNOWN else len(Task.KNOWN)
+    return known, "~" if task == Task.OTHER else task  # "other" goes last
 
 
 class _ModelList:

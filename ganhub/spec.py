@@ -20,14 +20,19 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class Task(str, Enum):
-    """The product's four tasks, in the order the app shows them, then anything else."""
+_TASK = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Task:
+    """Names of the tasks ganhub knows. A task is an open string: a plugin may declare any
+    lowercase slug ("colorize", "denoise") and the app gives it a tab of its own."""
 
     FACE_GENERATION = "face-generation"
     PHOTO_TO_PAINTING = "photo-to-painting"
     WATERMARK_REMOVAL = "watermark-removal"
     SUPER_RESOLUTION = "super-resolution"
     OTHER = "other"
+    KNOWN = (FACE_GENERATION, PHOTO_TO_PAINTING, WATERMARK_REMOVAL, SUPER_RESOLUTION)
 
 
 class Kind(str, Enum):
@@ -182,8 +187,7 @@ class ModelSpec:
 
     id: str
     title: str
-    task: Task
-    kind: Kind
+    task: str  # an open slug; Task names the known ones
     license: str
     description: str
     weights: tuple[WeightSource, ...] = ()
@@ -203,8 +207,9 @@ class ModelSpec:
         for name in ("title", "license", "description"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
                 raise _fail(owner, name, "must be a non-empty string")
-        self._coerce_enum(owner, "task", Task)
-        self._coerce_enum(owner, "kind", Kind)
+        if not isinstance(self.task, str) or not _TASK.match(self.task):
+            raise _fail(owner, "task", f"is {self.task!r}; use a lowercase slug such as "
+                        f"'super-resolution' or 'colorize' (known: {', '.join(Task.KNOWN)})")
         self._check_tuple(owner, "weights", WeightSource)
         self._check_tuple(owner, "params", Param)
         object.__setattr__(self, "tags", tuple(self.tags))
@@ -217,14 +222,6 @@ class ModelSpec:
             raise _fail(owner, "weights", "lists no source (set accepts_user_weights for BYO)")
         if not self.onnx_exportable and not self.onnx_note.strip():
             raise _fail(owner, "onnx_note", "must say why the model is not ONNX-exportable")
-
-    def _coerce_enum(self, owner: str, name: str, enum: type[Enum]) -> None:
-        value = getattr(self, name)
-        try:
-            object.__setattr__(self, name, enum(value))
-        except ValueError:
-            allowed = ", ".join(member.value for member in enum)
-            raise _fail(owner, name, f"is {value!r}; use one of {allowed}") from None
 
     def _check_tuple(self, owner: str, name: str, item_type: type) -> None:
         items = getattr(self, name)

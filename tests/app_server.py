@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_PLUGINS = "superres,watermark,test_good,test_import_error"
+TEST_PLUGINS = "superres,watermark,test_good,test_import_error,test_colorize"
 
 
 def free_port() -> int:

@@ -32,7 +32,7 @@ class ConvModel(ganhub.ImageToImageModel):
 
 def identity_model(model_id: str, weights: str = "unused.safetensors", scale: int = 1, **spec) -> ConvModel:
     """A ConvModel with a spec pointing at ``weights`` (not read until the model runs)."""
-    fields = dict(id=model_id, title=model_id, task="other", kind="image-to-image", license="MIT",
+    fields = dict(id=model_id, title=model_id, task="other", license="MIT",
                   description="test model", weights=(ganhub.WeightSource(weights),),
                   constraints=ganhub.InputConstraints(scale=scale), params=ganhub.tiling_params(64, 8),
                   tileable=True)

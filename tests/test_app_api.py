@@ -116,7 +116,7 @@ def test_superres_runs_offline_from_the_package_weights(client: Client, tmp_path
 
 def test_hub_only_model_says_weights_are_unavailable_offline(client: Client, tmp_path: Path) -> None:
     path = save_png(tmp_path / "small.png", photo_crop(size=32))
-    with pytest.raises(gradio_client.exceptions.AppError, match="unavailable offline"):
+    with pytest.raises(gradio_client.exceptions.AppError, match="not downloaded yet .the Hugging Face Hub cannot be reached.: use the Download button"):
         client.predict(handle_file(path), 4, 256, 16, "torch", api_name="/realesr_general_x4v3")
 
 
@@ -124,6 +124,19 @@ def dots(client: Client, seed: int, count: int = 2) -> list[np.ndarray]:
     gallery, files, _ = client.predict(seed, count, 1.0, "torch", api_name="/test_good_dots")
     assert len(gallery) == len(files) == count
     return [read_png(item["image"]) for item in gallery]
+
+
+def test_a_third_party_task_gets_its_own_tab_and_endpoint(server: AppServer, client: Client, tmp_path: Path) -> None:
+    """A plugin for a task ganhub does not know ("colorize", public API only) needs no change to ganhub."""
+    config = json.loads(urllib.request.urlopen(f"{server.url}/config", timeout=30).read())
+    tabs = {c["props"].get("label"): c["props"].get("id") for c in config["components"] if c.get("type") == "tabitem"}
+    assert tabs.get("Colorize") == "task-colorize"
+    crop = photo_crop()
+    _, png, info = client.predict(handle_file(save_png(tmp_path / "grey.png", crop)), "torch",
+                                  api_name="/test_colorize_sepia")
+    luma = crop.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    expected = np.clip(luma[..., None] * np.array([1.0, 0.85, 0.62]), 0, 255)
+    assert np.abs(read_png(png) - expected).max() <= 1
 
 
 def test_generate_is_deterministic_per_seed(client: Client) -> None:
@@ -294,7 +307,7 @@ def fake_plugin(weights: Path) -> Any:
 
     class FillGrey(ganhub.InpaintModel):
         spec = ganhub.ModelSpec(
-            id="test-fill", title="Fill grey", task="watermark-removal", kind="inpaint", license="MIT",
+            id="test-fill", title="Fill grey", task="watermark-removal", license="MIT",
             description="fills the mask with grey", weights=(ganhub.WeightSource(str(weights)),),
         )
 
@@ -309,7 +322,7 @@ def fake_plugin(weights: Path) -> Any:
 
     class Faces(ganhub.GenerateModel):
         spec = ganhub.ModelSpec(
-            id="test-face", title="Fake faces", task="face-generation", kind="generate", license="MIT",
+            id="test-face", title="Fake faces", task="face-generation", license="MIT",
             description="widgets of every param type", weights=(ganhub.WeightSource(str(weights)),),
             params=(ganhub.Param("truncation", "float", 0.7, 0.0, 1.0), ganhub.Param("steps", "int", 3),
                     ganhub.Param("flip", "bool", False), ganhub.Param("style", "choice", "a", choices=tuple("abcdef")),

@@ -14,7 +14,7 @@ import ganhub
 from ganhub.engine import Engine
 from ganhub.errors import GanhubError
 from ganhub.registry import Registry
-from ganhub.runtime.torch import TorchSession
+from ganhub.runtime.torch_session import TorchSession
 from ganhub_test_models import ConvModel, identity_model
 
 

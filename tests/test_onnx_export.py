@@ -24,7 +24,7 @@ from ganhub.engine import Engine
 from ganhub.errors import GanhubError
 from ganhub.export import FP16_MIN_PSNR, FP32_MAX_ABS, INT8_MIN_PSNR, export_model, fit_ir_version
 from ganhub.registry import Registry
-from ganhub.runtime.onnx import CPU, OnnxSession, choose_providers, open_onnx
+from ganhub.runtime.onnx_session import CPU, OnnxSession, choose_providers, open_onnx
 from ganhub_test_models import ConvModel, identity_model
 
 onnx = pytest.importorskip("onnx")
@@ -50,7 +50,7 @@ class RandomCompact(ganhub.ImageToImageModel):
     """SRVGGNetCompact (spandrel's class) ×4 with seeded random weights."""
 
     spec = ganhub.ModelSpec(
-        id="compact-random", title="Compact (random)", task="other", kind="image-to-image",
+        id="compact-random", title="Compact (random)", task="other",
         license="MIT", description="seeded SRVGGNetCompact", accepts_user_weights=True,
         constraints=ganhub.InputConstraints(scale=4),
     )
@@ -301,7 +301,7 @@ def test_cuda_that_cannot_start_falls_back_to_cpu_with_a_warning(tmp_path, caplo
     monkeypatch.delenv("GANHUB_ORT_PROVIDERS", raising=False)
     model = identity_model("conv-cuda")
     export_model(model, None, tmp_path)
-    with caplog.at_level(logging.WARNING, logger="ganhub.runtime.onnx"):
+    with caplog.at_level(logging.WARNING, logger="ganhub.runtime.onnx_session"):
         session = open_onnx(model, None, "cuda", onnx_path=tmp_path / "conv-cuda.onnx")
     assert session.device == "cpu" and session.providers == [CPU]
     assert "could not start" in caplog.text

@@ -48,7 +48,7 @@ def test_failures_are_isolated_and_recorded(with_plugins):
         registry.get("test-register-error-first")
     # bad spec: the message names the model, the field and the allowed values
     assert "field 'task'" in plugins["test_badspec"].error
-    assert "colorization" in plugins["test_badspec"].error
+    assert "Colour ization!" in plugins["test_badspec"].error
     # duplicate id: the later plugin is rejected, the first keeps its model
     assert "already registered by 'test_good'" in plugins["test_late_duplicate"].error
     assert registry.plugin_of("test-good-blur") == "test_good"
@@ -122,7 +122,7 @@ def test_hookimpl_with_wrong_argument_is_rejected():
     ],
 )
 def test_bad_specs_name_the_field(change, field):
-    base = dict(id="ok-model", title="t", task="other", kind="image-to-image", license="MIT",
+    base = dict(id="ok-model", title="t", task="other", license="MIT",
                 description="d", weights=(ganhub.WeightSource("w.safetensors"),))
     with pytest.raises(SpecError, match=f"field '{field}'"):
         ganhub.ModelSpec(**{**base, **change})

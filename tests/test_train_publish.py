@@ -18,7 +18,7 @@ from ganhub.train.data import ImageBank
 from ganhub.train.evaluate import evaluate_run
 from ganhub.train.nets import UnitGenerator, UnitImageToImage
 from ganhub.train.publish import build_folder, publish
-from ganhub.train.published import load_published, published_model, published_registry
+from ganhub.published import load_published, published_model, published_registry
 from ganhub.train.run import train
 from test_train_support import random_crops, registry_with, write_folder, one_thread  # noqa: F401 (autouse fixture)
 
@@ -75,7 +75,7 @@ def test_dry_run_folder_loads_back_and_engine_reproduces_the_generator(gan_run, 
 def test_pix2pix_folder_loads_as_image_to_image(pix2pix_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     folder = build_folder(pix2pix_run.run, "someone/tiny-restore", tmp_path / "pub")
     model = load_published(folder)
-    assert isinstance(model, ImageToImageModel) and model.spec.task.value == "watermark-removal"
+    assert isinstance(model, ImageToImageModel) and model.spec.task == "watermark-removal"
     assert model.spec.constraints.multiple_of == 4
     pixels = random_crops(1, 48, seed=7)[0][:, :40]
     image = imaging.read_image(pixels)

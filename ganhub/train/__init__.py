@@ -13,10 +13,9 @@ and draws randomness from ``generator`` only (see :mod:`ganhub.train.degrade`).
 Modules: ``config`` (settings), ``data`` / ``degrade`` (inputs), ``nets`` / ``losses`` / ``ema``
 (model pieces), ``trainer`` / ``gan`` / ``pix2pix`` (one step of each algorithm), ``run`` (the
 loop, checkpoints, samples), ``metrics`` / ``features`` / ``inception`` / ``evaluate`` (scores),
-``publish`` / ``published`` (Hub folder out, ganhub Model back in).
+``publish`` (a Hub-ready folder out; :mod:`ganhub.published` loads it back as a Model).
 
-Names below are imported on first use, so ``import ganhub.train.published`` (what the host
-needs to load a published model) does not pull in torch or the training code.
+Names below are imported on first use, so ``import ganhub.train`` does not pull in torch.
 """
 
 from __future__ import annotations
@@ -27,8 +26,10 @@ from typing import Any
 _HOMES = {
     "TrainConfig": "config", "load_config": "config", "make_config": "config",
     "TrainResult": "run", "make_trainer": "run", "train": "run",
-    "evaluate_run": "evaluate", "publish": "publish",
-    "load_published": "published", "published_model": "published", "published_registry": "published",
+    "evaluate_run": "evaluate", "publish": "publish", "build_folder": "publish",
+    # the pieces a plugin's own trainer is made of (see ganhub_watermark.trainer)
+    "Trainer": "trainer", "frozen": "trainer", "ImageBank": "data",
+    "PatchDiscriminator": "nets", "dcgan_init": "nets",
 }
 
 __all__ = sorted(_HOMES)

@@ -2,7 +2,7 @@
 
 The folder holds ``model.safetensors`` (the exported generator), ``config.json`` (architecture,
 constructor arguments, weights sha256, training hyper-parameters, metrics), ``README.md`` (the
-model card), ``samples.png`` and ``loss_curve.png``. :func:`ganhub.train.published.load_published`
+model card), ``samples.png`` and ``loss_curve.png``. :func:`ganhub.published.load_published`
 loads it back with no plugin code.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from ganhub.errors import GanhubError
 from ganhub.train.external import refuse_external
-from ganhub.train.published import REPO_PATTERN, CONFIG, FORMAT, WEIGHTS, model_id_for
+from ganhub.published import REPO_PATTERN, CONFIG, FORMAT, WEIGHTS, model_id_for
 from ganhub.weights.sources import sha256_of
 
 PIPELINE_TAGS = {"generate": "unconditional-image-generation", "image-to-image": "image-to-image"}
@@ -35,7 +35,7 @@ class PublishResult:
 
 
 def published_config(info: dict[str, Any], repo: str, sha256: str, evaluation: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``config.json`` of a published model (see :mod:`ganhub.train.published`)."""
+    """The ``config.json`` of a published model (see :mod:`ganhub.published`)."""
     from ganhub.train.config import UNUSED_KEYS
 
     cfg = info["config"]
@@ -106,7 +106,7 @@ def _usage_section(config: dict[str, Any], repo: str) -> list[str]:
     run = ("ganhub run hf://{repo} --seed 0 --count 4 -o samples.png" if config["kind"] == "generate"
            else "ganhub run hf://{repo} input.png -o restored.png").format(repo=repo)
     call = "seed=0, count=4" if config["kind"] == "generate" else "image=read_image('input.png')"
-    imports = ["from ganhub.engine import Engine", "from ganhub.train.published import published_registry"]
+    imports = ["from ganhub.engine import Engine", "from ganhub.published import published_registry"]
     if config["kind"] != "generate":
         imports.insert(0, "from ganhub.imaging import read_image")
     return ["## Use it with ganhub", "", "No plugin code is needed: the architecture is in `config.json`.", "",

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 import torch
 from torch import nn
 
-from ganhub.train.config import TrainConfig
 from ganhub.train.data import ImageBank, to_signed
 from ganhub.train.ema import EMA
+
+if TYPE_CHECKING:  # annotations only: the config module imports trainers by name
+    from ganhub.train.config import TrainConfig
 
 SAMPLE_SEED_OFFSET = 7919  # fixed sample latents/batches come from their own generator
 

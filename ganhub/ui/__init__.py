@@ -15,7 +15,7 @@ __all__ = ["api_name_for", "build_app", "launch"]
 def __getattr__(name: str) -> Any:
     # Lazy, so `import ganhub.ui` (e.g. by the CLI) costs nothing until the app is wanted.
     if name in __all__:
-        from ganhub.ui import app
+        from ganhub.ui import app, names
 
-        return getattr(app, name)
+        return getattr(names if name == "api_name_for" else app, name)
     raise AttributeError(f"module 'ganhub.ui' has no attribute {name!r}")

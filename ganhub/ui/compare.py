@@ -13,24 +13,25 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from ganhub.errors import GanhubError
-from ganhub.spec import Kind, ModelSpec, Task
-from ganhub.ui.app import ACCELERATOR, TASK_TITLES, user_errors
+from ganhub.spec import Kind, ModelSpec
+from ganhub.ui.errors import user_errors
+from ganhub.ui.names import ACCELERATOR, task_title
 from ganhub.ui.status import AVAILABLE, weights_state
 from ganhub.ui.tabs import IMAGE_SOURCES, INPUT_HEIGHT, ImageInput, decode, output_dir, save_png
 
 if TYPE_CHECKING:
     from ganhub.registry import Registry
-    from ganhub.ui.app import Runner
+    from ganhub.ui.runner import Runner
 
 COMPARABLE = (Kind.IMAGE_TO_IMAGE, Kind.GENERATE)
 DEFAULT_PICKS = 3
 
 
-def comparable(registry: "Registry") -> dict[Task, list[ModelSpec]]:
+def comparable(registry: "Registry") -> dict[str, list[ModelSpec]]:
     """Per task (in tab order), the models the Compare tab can run from one input."""
-    groups: dict[Task, list[ModelSpec]] = {}
+    groups: dict[str, list[ModelSpec]] = {}
     for model in registry.models():
-        if model.spec.kind in COMPARABLE and not model.spec.accepts_user_weights:
+        if model.kind in COMPARABLE and not model.spec.accepts_user_weights:
             groups.setdefault(model.spec.task, []).append(model.spec)
     return groups
 
@@ -47,7 +48,7 @@ def _default_picks(specs: list[ModelSpec]) -> list[str]:
 
 def _run_one(runner: "Runner", spec: ModelSpec, image_path: str | None, seed: int, progress: Any) -> tuple[str, str]:
     """Run one model with its defaults; (PNG path, caption)."""
-    if spec.kind == Kind.GENERATE:
+    if runner.registry.get(spec.id).kind == Kind.GENERATE:
         result = runner.run(spec.id, {"seed": seed, "count": 1}, progress)
     else:
         with user_errors(spec.id):
@@ -67,7 +68,7 @@ def build_compare_tab(runner: "Runner") -> None:
     gr.Markdown("Run one input through several models of a task; each runs with its default settings.")
     with gr.Row():
         with gr.Column():
-            task = gr.Dropdown([(TASK_TITLES[t], t.value) for t in groups], value=first.value, label="Task",
+            task = gr.Dropdown([(task_title(t), t) for t in groups], value=first, label="Task",
                                elem_id="task-compare")
             picks = gr.CheckboxGroup(_choices(groups[first]), value=_default_picks(groups[first]), label="Models",
                                      elem_id="models-compare")
@@ -81,13 +82,13 @@ def build_compare_tab(runner: "Runner") -> None:
             info = gr.Markdown()
 
     def on_task(value: str) -> Any:
-        specs = groups.get(Task(value), [])
+        specs = groups.get(value, [])
         return gr.CheckboxGroup(choices=_choices(specs), value=_default_picks(specs))
 
     def run(task_value: str, model_ids: list[str] | None, image_path: str | None, seed_value: float | None,
             progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[list[tuple[str, str]], str]:
         with user_errors("compare"):
-            specs = {s.id: s for s in groups.get(Task(task_value), [])}
+            specs = {s.id: s for s in groups.get(task_value, [])}
             if not model_ids:
                 raise GanhubError("pick at least one model to compare")
             unknown = [m for m in model_ids if m not in specs]

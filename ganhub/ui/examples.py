@@ -117,7 +117,7 @@ def example_file(photo: ExamplePhoto, small: bool) -> Path | None:
     return path
 
 
-def example_images(task: Task) -> list[str]:
+def example_images(task: str) -> list[str]:
     """Paths of the example inputs for a task's image tabs (small crops for super-resolution)."""
     small = task == Task.SUPER_RESOLUTION
     found = (example_file(photo, small) for photo in PHOTOS)

@@ -11,11 +11,12 @@ import importlib.metadata as metadata
 import platform
 from typing import TYPE_CHECKING, Any
 
-from ganhub.spec import ModelSpec, WeightSource
+from ganhub.spec import Kind, ModelSpec, WeightSource
 
 if TYPE_CHECKING:
+    from ganhub.model import Model
     from ganhub.registry import Registry
-    from ganhub.ui.app import LastRun, Runner
+    from ganhub.ui.runner import LastRun, Runner
 
 AVAILABLE = ("cached", "in package", "local")
 
@@ -90,8 +91,9 @@ def last_run_text(last: "LastRun | None") -> str:
     return f"{last.seconds:.2f} s on {last.device} ({last.runtime})" + (f" · {notes}" if notes else "")
 
 
-def model_card(spec: ModelSpec, plugin: str, device: str | None, last: "LastRun | None" = None) -> str:
+def model_card(model: "Model", plugin: str, device: str | None, last: "LastRun | None" = None) -> str:
     """The Markdown of a model's card: description, licence, weights, runtime, last run."""
+    spec, kind = model.spec, model.kind
     c = spec.constraints
     limits = (
         f"×{c.scale} output, sides a multiple of {c.multiple_of} (padded for you), "
@@ -99,10 +101,10 @@ def model_card(spec: ModelSpec, plugin: str, device: str | None, last: "LastRun 
         + (", tiled for large images" if spec.tileable else "")
     )
     return "\n\n".join([
-        f"**{spec.title}** · id `{spec.id}` · plugin `{plugin}` · {spec.task.value} · {spec.kind.value}",
+        f"**{spec.title}** · id `{spec.id}` · plugin `{plugin}` · {spec.task} · {kind.value}",
         spec.description,
         f"**Licence:** {_licence(spec)}",
-        f"**Input:** {limits}" if spec.kind.value != "generate" else "**Input:** a seed (and params)",
+        f"**Input:** {limits}" if kind != Kind.GENERATE else "**Input:** a seed (and params)",
         "**Weights** (the first source that works is used):\n\n" + "\n".join(_source_lines(spec)),
         _runtime_line(spec, device or (last.device if last else None)),
         f"**Last run:** {last_run_text(last)}",
@@ -137,7 +139,7 @@ def models_table(registry: "Registry") -> str:
         spec = model.spec
         state, size = weights_state(spec)
         rows.append("| " + " | ".join(_cell(x) for x in (
-            f"`{spec.id}`", spec.title, spec.task.value, spec.kind.value,
+            f"`{spec.id}`", spec.title, spec.task, model.kind.value,
             registry.plugin_of(spec.id), spec.license, state, size,
         )) + " |")
     if len(rows) == 2:

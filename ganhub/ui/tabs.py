@@ -6,7 +6,7 @@
 
 Params become widgets by type (ranged numbers → sliders, bools → checkboxes, choices →
 radio or dropdown, strings → textboxes, images → image inputs). Every run is one API
-endpoint, named by :func:`ganhub.ui.app.api_name_for`, whose inputs are the widgets in order.
+endpoint, named by :func:`ganhub.ui.names.api_name_for`, whose inputs are the widgets in order.
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ from PIL import Image
 from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.spec import Kind, ModelSpec, Param
-from ganhub.ui.app import ACCELERATOR, LastRun, user_errors
+from ganhub.ui.errors import user_errors
+from ganhub.ui.names import ACCELERATOR
+from ganhub.ui.runner import LastRun
 from ganhub.ui.examples import example_images
 from ganhub.ui.status import last_run_text, model_card
 
 if TYPE_CHECKING:
     from ganhub.imaging import DecodedImage
     from ganhub.pipeline import RunResult
-    from ganhub.ui.app import Runner
+    from ganhub.ui.runner import Runner
 
 PREVIEW_MAX_SIDE = 2048  # the slider shows at most this; the PNG download is full size
 IMAGE_SOURCES = ["upload", "clipboard", "webcam"]
@@ -239,11 +241,11 @@ def build_model_tab(model: Model, runner: "Runner", api_name: str) -> None:
     spec = model.spec
     plugin = runner.registry.plugin_of(spec.id)
     gr.Markdown(f"**{spec.title}** (`{spec.id}`) — {spec.description}")
-    event = builders[spec.kind](model, runner, api_name)
+    event = builders[model.kind](model, runner, api_name)
     with gr.Accordion("Model card", open=False):
-        card = gr.Markdown(model_card(spec, plugin, runner.engine.default_device), elem_id=f"card-{api_name}")
+        card = gr.Markdown(model_card(model, plugin, runner.engine.default_device), elem_id=f"card-{api_name}")
     event.then(
-        lambda: model_card(spec, plugin, runner.engine.default_device, runner.last_runs.get(spec.id)),
+        lambda: model_card(model, plugin, runner.engine.default_device, runner.last_runs.get(spec.id)),
         None, card, api_visibility="private", concurrency_limit=None, show_progress="hidden",
     )
 

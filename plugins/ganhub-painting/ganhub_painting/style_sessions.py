@@ -5,7 +5,7 @@ vector (the "bottleneck"); ``arbitrary_transform.onnx`` repaints a *fixed* 384×
 image (NHWC, [0, 1]) given that vector and returns NHWC in [0, 1] (sigmoid). This session
 hides both behind ganhub's Session protocol — NCHW in, NCHW out, same size — by scaling the
 photo's longer side to 384, reflect-padding to a square, and scaling the result back.
-Both graphs run through ganhub's own :class:`~ganhub.runtime.onnx.OnnxSession` (providers,
+Both graphs run through ganhub's own :class:`~ganhub.runtime.onnx_session.OnnxSession` (providers,
 CUDA fallback), so no torch is involved.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganhub.errors import GanhubError
+from ganhub import GanhubError
 from ganhub_painting.finishing import resize
 
 CONTENT_SIZE = 384  # arbitrary_transform.onnx is traced at 1×384×384×3
@@ -52,7 +52,7 @@ class ArbitraryStyleSession:
     precision = "fp32"
 
     def __init__(self, transform_path: Path, device: str) -> None:
-        from ganhub.runtime.onnx import OnnxSession
+        from ganhub import OnnxSession
 
         predict_path = transform_path.with_name(PREDICT_FILE)
         if not predict_path.is_file():

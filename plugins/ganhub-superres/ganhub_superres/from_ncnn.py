@@ -27,8 +27,8 @@ from pathlib import Path
 
 import torch
 
-from ganhub.errors import WeightsError
-from ganhub.weights.ncnn import NcnnLayer, ncnn_state_dict, read_param
+from ganhub import WeightsError
+from ganhub_superres.ncnn_format import NcnnLayer, ncnn_state_dict, read_param
 
 # Spandrel architecture ids, and the names users may type for them (compared lowercased).
 ESRGAN, COMPACT = "ESRGAN", "Compact"

@@ -116,7 +116,7 @@ def load_spandrel(weights: Path, arch: str | None):  # type: ignore[no-untyped-d
 def sr_spec(model_id: str, title: str, description: str, weights: tuple[WeightSource, ...],
           *, scale: int = 4, **extra: Any) -> ModelSpec:
     return ModelSpec(
-        id=model_id, title=title, task=Task.SUPER_RESOLUTION, kind=ganhub.Kind.IMAGE_TO_IMAGE,
+        id=model_id, title=title, task=Task.SUPER_RESOLUTION,
         license=extra.pop("license", "BSD-3-Clause"), license_url=extra.pop("license_url", LICENSE_URL),
         description=description, weights=weights,
         params=(_scale_param(scale), *ganhub.tiling_params(256, 16)),

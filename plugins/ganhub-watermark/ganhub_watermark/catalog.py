@@ -43,7 +43,6 @@ class WatermarkCGAN(InpaintModel):
         id="ganhub-watermark-cgan",
         title="Watermark remover (ganhub cGAN, auto mask)",
         task=Task.WATERMARK_REMOVAL,
-        kind="inpaint",
         license="Apache-2.0",
         description=CGAN_DESCRIPTION,
         weights=(
@@ -57,7 +56,7 @@ class WatermarkCGAN(InpaintModel):
 
     def build(self, weights: Path | None) -> "torch.nn.Module":
         """The inpaint-convention network; ``weights=None`` gives the untrained (identity) one."""
-        from ganhub.weights.formats import load_strict, read_state_dict
+        from ganhub.weights import load_strict, read_state_dict
         from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet
 
         core = WatermarkUNet(CHANNELS)
@@ -74,7 +73,6 @@ class LaMa(InpaintModel):
         id="lama",
         title="LaMa inpainting (bring your own weights)",
         task=Task.WATERMARK_REMOVAL,
-        kind="inpaint",
         license="Apache-2.0",
         license_url="https://github.com/advimman/lama/blob/main/LICENSE",
         description=LAMA_DESCRIPTION,
@@ -102,7 +100,7 @@ def _load_lama(weights: Path) -> "torch.nn.Module":
     from spandrel.architectures.LaMa import LaMa as SpandrelLaMa
 
     from ganhub import WeightsError
-    from ganhub.weights.formats import read_state_dict
+    from ganhub.weights import read_state_dict
 
     descriptor = ModelLoader().load_from_state_dict(read_state_dict(weights))
     if not isinstance(descriptor.model, SpandrelLaMa):

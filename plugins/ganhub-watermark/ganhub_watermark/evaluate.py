@@ -17,7 +17,7 @@ from ganhub_watermark import data, synth
 from ganhub_watermark.modes import auto_remove
 
 if TYPE_CHECKING:
-    from ganhub.engine import Loaded
+    from ganhub import Loaded
 
 EVAL_SIZE = 96  # crops of held-out photos; training saw 64² crops, so text is a bit larger here
 EVAL_SEED = 1234
@@ -89,8 +89,8 @@ def quality(loaded: "Loaded", clean_crops: list[np.ndarray], seed: int = EVAL_SE
 
 def main() -> None:
     """Print the quality table for the shipped weights."""
-    from ganhub.engine import Engine
-    from ganhub.registry import Registry
+    from ganhub import Engine
+    from ganhub import Registry
 
     engine = Engine(Registry.discover(allow=["watermark"]))
     loaded = engine.load("ganhub-watermark-cgan", device="cpu")

@@ -28,8 +28,8 @@ def grid(loaded, photos: list[np.ndarray], size: int = 128, rows: int = 6, seed:
 
 def main() -> None:
     """Write the grid for the shipped weights."""
-    from ganhub.engine import Engine
-    from ganhub.registry import Registry
+    from ganhub import Engine
+    from ganhub import Registry
 
     loaded = Engine(Registry.discover(allow=["watermark"])).load("ganhub-watermark-cgan", device="cpu")
     photos = data.held_out_bsd68() + data.held_out_skimage()

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ganhub import imaging
-from ganhub.pipeline import RunResult, run_inpaint
+from ganhub import RunResult, run_inpaint
 
 if TYPE_CHECKING:
-    from ganhub.engine import Loaded
+    from ganhub import Loaded
 
 def auto_remove(loaded: "Loaded", image: imaging.DecodedImage) -> RunResult:
     """Auto mode: the model finds the watermark; ``extras["mask"]`` is what it removed."""

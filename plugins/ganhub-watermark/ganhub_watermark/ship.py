@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from ganhub.errors import GanhubError
-from ganhub.weights.sources import sha256_of
+from ganhub import GanhubError
+from ganhub.weights import sha256_of
 from ganhub_watermark.catalog import WEIGHTS_FILE
 from ganhub_watermark.trainer import WatermarkTrainer
 

@@ -27,12 +27,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganhub.errors import GanhubError
+from ganhub import GanhubError
 from ganhub.train import losses
-from ganhub.train.config import TrainConfig
-from ganhub.train.data import ImageBank
-from ganhub.train.nets import PatchDiscriminator, dcgan_init
-from ganhub.train.trainer import Trainer, frozen
+from ganhub.train import TrainConfig
+from ganhub.train import ImageBank
+from ganhub.train import PatchDiscriminator, dcgan_init
+from ganhub.train import Trainer, frozen
 from ganhub_watermark import data, synth
 from ganhub_watermark.net import MAX_ALPHA, MULTIPLE_OF, AutoMaskInpainter, WatermarkUNet
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ganhub.engine import Engine, Loaded
-from ganhub.registry import Registry
-from ganhub.runtime.torch import TorchSession
+from ganhub import Engine, Loaded
+from ganhub import Registry
+from ganhub import TorchSession
 from ganhub_watermark.catalog import LaMa
 
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ganhub.errors import GanhubError
-from ganhub.train.config import make_config
-from ganhub.train.evaluate import evaluate_run
-from ganhub.train.publish import build_folder
-from ganhub.train.run import train
+from ganhub import GanhubError
+from ganhub.train import make_config
+from ganhub.train import evaluate_run
+from ganhub.train import build_folder
+from ganhub.train import train
 from ganhub_watermark.trainer import WatermarkTrainer
 
 TRAINER = "ganhub_watermark.trainer:WatermarkTrainer"

@@ -1,4 +1,4 @@
-"""Test plugin whose spec names a task that does not exist."""
+"""Test plugin whose spec names a task that is not a valid task name (a lowercase slug)."""
 
 import ganhub
 
@@ -6,6 +6,6 @@ import ganhub
 @ganhub.hookimpl
 def register_models(register):
     register(ganhub.ModelSpec(
-        id="test-badspec", title="Bad", task="colorization", kind="image-to-image",
-        license="MIT", description="invalid task", weights=(ganhub.WeightSource("x.pth"),),
+        id="test-badspec", title="Bad", task="Colour ization!",
+        license="MIT", description="invalid task name", weights=(ganhub.WeightSource("x.pth"),),
     ))

@@ -11,7 +11,7 @@ PKG = "pkg://ganhub-test-good/ganhub_test_good"
 
 class Blur(ganhub.ImageToImageModel):
     spec = ganhub.ModelSpec(
-        id="test-good-blur", title="Test blur", task="other", kind="image-to-image",
+        id="test-good-blur", title="Test blur", task="other",
         license="MIT", description="A fixed 3×3 box blur, for tests.",
         weights=(ganhub.WeightSource(f"{PKG}/blur.safetensors"),),
         params=ganhub.tiling_params(64, 8), tileable=True,
@@ -29,7 +29,7 @@ class Blur(ganhub.ImageToImageModel):
 
 class Dots(ganhub.GenerateModel):
     spec = ganhub.ModelSpec(
-        id="test-good-dots", title="Test dots", task="other", kind="generate",
+        id="test-good-dots", title="Test dots", task="other",
         license="MIT", description="A linear map from an 8-d latent to a 16×16 image.",
         weights=(ganhub.WeightSource(f"{PKG}/dots.safetensors"),),
         params=(ganhub.Param("gain", "float", 1.0, 0.0, 4.0, help="latent scale"),),

@@ -1,6 +1,4 @@
-"""``ganhub train | eval | publish``: typer command functions (registered by :mod:`ganhub.cli`).
-
-Register them with :func:`register` (``register(app)``), which names ``evaluate`` "eval".
+"""``ganhub train | eval | publish``, registered through the ``register_commands`` hook.
 torch and the training code are imported inside the commands, so importing this module stays
 cheap for the rest of the CLI.
 """
@@ -12,6 +10,8 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+
+from ganhub.hookspecs import hookimpl
 
 out = Console()
 
@@ -75,8 +75,9 @@ def publish(
     out.print(f"uploaded: {result.url}" if result.url else "dry run: nothing uploaded")
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``train``, ``eval`` and ``publish`` to ``app``."""
-    app.command("train")(train)
-    app.command("eval")(evaluate)
-    app.command("publish")(publish)
+@hookimpl
+def register_commands(cli: typer.Typer) -> None:
+    """train, eval, publish (``evaluate`` is named "eval")."""
+    cli.command("train")(train)
+    cli.command("eval")(evaluate)
+    cli.command("publish")(publish)

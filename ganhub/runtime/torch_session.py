@@ -85,7 +85,8 @@ def open_torch(model: "Model", weights: Path | None, device: str, precision: str
     network = model.build(weights)
     if not isinstance(network, torch.nn.Module):
         raise GanhubError(
-            f"model '{model.spec.id}' built a {type(network).__name__}, not a torch module; "
-            "its weights may be ONNX: use --runtime onnx"
+            f"model '{model.spec.id}' built a {type(network).__name__}, not a torch module",
+            why="its weights may be an ONNX graph", fix="run it on the onnx runtime",
+            action="use-onnx-runtime", model_id=model.spec.id,
         )
     return TorchSession(network, device, precision)

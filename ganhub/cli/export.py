@@ -16,19 +16,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ganhub.cli.console import registry
 from ganhub.errors import GanhubError
+from ganhub.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from ganhub.export import ExportReport
+    from ganhub.registry import Registry
+    from ganhub.onnx.export import ExportReport
 
 console = Console(stderr=True)
 out = Console()
 
 
-def _registry():  # type: ignore[no-untyped-def]
-    from ganhub.registry import Registry
-
-    return Registry.discover()
+def _registry() -> "Registry":
+    return registry()
 
 
 def _int_list(text: str, what: str) -> list[int]:
@@ -59,7 +60,7 @@ def export(
     weights: Optional[str] = typer.Option(None, help="your own weights (models that accept them)"),
 ) -> None:
     """Export a model to ONNX, refusing graphs that do not match torch (parity report)."""
-    from ganhub.export import export_model, resolve_model_weights
+    from ganhub.onnx.export import export_model, resolve_model_weights
 
     model = _registry().get(model_id)
     with console.status(f"resolving weights for {model_id}") as status:
@@ -90,7 +91,7 @@ def bench(
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="also write the results as JSON"),
 ) -> None:
     """Time torch against onnxruntime on the same input, alternating runs, medians."""
-    from ganhub.bench import bench as run_bench
+    from ganhub.onnx.bench import bench as run_bench
 
     chosen = [name.strip() for name in runtimes.split(",") if name.strip()]
     if not chosen or set(chosen) - {"torch", "onnx"}:
@@ -101,3 +102,10 @@ def bench(
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
         out.print(f"wrote {json_out}")
+
+
+@hookimpl
+def register_commands(cli: typer.Typer) -> None:
+    """export, bench."""
+    cli.command("export")(export)
+    cli.command("bench")(bench)

@@ -37,7 +37,7 @@ import numpy as np
 from ganhub.bench import measure_latency, shape_label
 from ganhub.errors import GanhubError
 from ganhub.model import Model
-from ganhub.runtime.onnx import CONSTRAINTS_KEY, CPU, PRECISION_KEY, OnnxSession, exported_path
+from ganhub.runtime.onnx_session import CONSTRAINTS_KEY, CPU, PRECISION_KEY, OnnxSession, exported_path
 from ganhub.spec import InputConstraints, Kind
 
 if TYPE_CHECKING:

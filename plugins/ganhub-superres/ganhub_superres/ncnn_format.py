@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganhub.errors import WeightsError
+from ganhub import WeightsError
 
 MAGIC = 7767517
 TAG_FP16 = 0x01306B47  # IEEE half floats, padded to 4 bytes

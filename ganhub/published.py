@@ -79,7 +79,7 @@ def model_from_config(config: dict[str, Any], weights: WeightSource, name: str) 
     kind = Kind(config["kind"])
     common = dict(
         id=config.get("id") or model_id_for(name), title=config.get("title") or name,
-        task=config.get("task", "other"), kind=kind, license=config.get("license") or "other",
+        task=config.get("task", "other"), license=config.get("license") or "other",
         description=config.get("description") or f"{config['model']} trained with ganhub",
         weights=(weights,), tags=("ganhub-train", config["model"]),
     )

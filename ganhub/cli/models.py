@@ -1,0 +1,160 @@
+"""``ganhub list | info | download | lock``: what is installed and where its weights are.
+
+Ids are never cut: on a terminal a table that wraps other columns first, piped a plain
+tab-separated line per model, and ``--json`` for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ganhub.cli.console import out, registry
+from ganhub.hookspecs import hookimpl
+from ganhub.spec import ModelSpec
+
+# What a user should read for each cache state of a model's best weight source.
+STATUS_WORDS = {"not downloaded": "needs download (Hub)"}
+
+
+def _status_text(status: str) -> str:
+    head, _, tail = status.partition(",")
+    return STATUS_WORDS.get(head, head) + ("," + tail if tail else "")
+
+
+def _model_row(spec: ModelSpec, kind: str, plugin: str) -> dict[str, Any]:
+    from ganhub.weights.fetch import best_status
+
+    return {"id": spec.id, "task": spec.task, "kind": kind, "license": spec.license,
+            "weights": _status_text(best_status(spec.weights)), "plugin": plugin}
+
+
+def list_models(as_json: bool = typer.Option(False, "--json", help="one JSON document for scripts")) -> None:
+    """Every discovered model (id, task, kind, licence, weights) and every broken plugin."""
+    found = registry()
+    rows = [_model_row(m.spec, m.kind.value, found.plugin_of(m.spec.id)) for m in found.models()]
+    broken = [{"plugin": r.name, "status": r.status, "error": r.error}
+              for r in found.plugins.values() if r.status != "ok"]
+    if as_json:
+        out.print_json(json.dumps({"models": rows, "plugins_not_loaded": broken}))
+        return
+    _print_rows(rows)
+    for record in broken:
+        out.print(f"plugin {record['plugin']} {record['status']}: {record['error']}", markup=False, highlight=False)
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    columns = ("id", "task", "kind", "license", "weights", "plugin")
+    if not out.is_terminal:  # piped: plain lines, nothing cut, nothing drawn
+        for row in rows:
+            print("\t".join(str(row[c]) for c in columns))
+        return
+    table = Table(*columns)
+    table.columns[0].no_wrap = table.columns[0].overflow = True  # ids are never cut
+    table.columns[0].min_width = max((len(r["id"]) for r in rows), default=2)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    out.print(table)
+
+
+def info(
+    model_id: str,
+    as_json: bool = typer.Option(False, "--json", help="the spec and weight states as JSON"),
+) -> None:
+    """A model's spec: description, params, input constraints, weight sources and cache state."""
+    found = registry()
+    model = found.get(model_id)
+    data = _info_data(model.spec, model.kind.value, found.plugin_of(model_id))
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+        return
+    _print_info(data)
+
+
+def _info_data(spec: ModelSpec, kind: str, plugin: str) -> dict[str, Any]:
+    from ganhub.weights.fetch import cached_size, source_status
+
+    c = spec.constraints
+    return {
+        "id": spec.id, "title": spec.title, "task": spec.task, "kind": kind, "license": spec.license,
+        "license_url": spec.license_url, "description": spec.description, "plugin": plugin,
+        "tileable": spec.tileable, "onnx_exportable": spec.onnx_exportable, "onnx_note": spec.onnx_note,
+        "input": {"scale": c.scale, "multiple_of": c.multiple_of, "min_side": c.min_side, "max_pixels": c.max_pixels},
+        "params": [{"name": p.name, "type": p.type, "default": p.default, "minimum": p.minimum,
+                    "maximum": p.maximum, "choices": list(p.choices), "help": p.help} for p in spec.params],
+        "weights": [{"uri": s.uri, "sha256": s.sha256, "status": _status_text(source_status(s)),
+                     "cached_bytes": cached_size(s)} for s in spec.weights],
+    }
+
+
+def _print_info(data: dict[str, Any]) -> None:
+    say = lambda text: out.print(text, markup=False, highlight=False)  # noqa: E731
+    say(f"{data['id']} — {data['title']}")
+    say(f"task {data['task']}, kind {data['kind']}, licence {data['license']} {data['license_url']}".rstrip())
+    say(data["description"])
+    say(f"plugin: {data['plugin']}; tileable: {data['tileable']}; "
+        f"ONNX: {'yes' if data['onnx_exportable'] else 'no'} {data['onnx_note']}".rstrip())
+    c = data["input"]
+    say(f"input: scale ×{c['scale']}, multiple of {c['multiple_of']}, min side {c['min_side']}, "
+        f"max {c['max_pixels'] / 1e6:.1f} MP")
+    table = Table("param", "type", "default", "range / choices", "help")
+    for p in data["params"]:
+        rng = ", ".join(map(str, p["choices"])) if p["choices"] else f"{p['minimum']}..{p['maximum']}"
+        table.add_row(p["name"], p["type"], str(p["default"]), rng, p["help"])
+    out.print(table)
+    for index, source in enumerate(data["weights"], 1):
+        size = source["cached_bytes"]
+        say(f"weights {index}: {source['uri']}\n  sha256 {source['sha256'] or '(none pinned)'}; "
+            f"{source['status']}" + (f"; {size / 1e6:.1f} MB" if size else ""))
+
+
+def download(
+    model_ids: list[str],
+    lock: bool = typer.Option(False, help="record sha256 of unpinned files (trust on first use)"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="also list the sources skipped and why"),
+) -> None:
+    """Fetch and verify weights (Hub downloads show a progress bar)."""
+    from ganhub.weights.fetch import lock_source, resolve_weights
+
+    found = registry()
+    for model_id in model_ids:
+        spec = found.get(model_id).spec
+        resolved = resolve_weights(spec.weights)
+        out.print(f"{model_id}: ready from {resolved.uri} ({resolved.trust}, sha256 {resolved.sha256[:12]}…)",
+                  markup=False, highlight=False)
+        out.print(f"  file {resolved.path}", markup=False, highlight=False)
+        if resolved.attempts:
+            _say_skipped(resolved.attempts, verbose)
+        if lock and not resolved.verified:
+            source = next(s for s in spec.weights if s.uri == resolved.uri)
+            for entry in lock_source(source):
+                out.print(f"  locked {entry.uri} sha256 {entry.sha256}", markup=False)
+
+
+def _say_skipped(attempts: tuple[str, ...], verbose: bool) -> None:
+    if not verbose:
+        out.print(f"  [dim]({len(attempts)} earlier source(s) skipped; --verbose lists them)[/dim]")
+        return
+    for attempt in attempts:
+        out.print(f"  [dim]skipped {attempt}[/dim]", highlight=False)
+
+
+def lock_cmd(uri: str) -> None:
+    """Record the resolved commit and sha256 of a weights URI (trust on first use)."""
+    from ganhub.spec import WeightSource
+    from ganhub.weights.fetch import lock_source
+
+    for entry in lock_source(WeightSource(uri, user_supplied=True)):
+        out.print(f"locked {entry.uri}: sha256 {entry.sha256}, {entry.size} bytes {entry.commit}", markup=False)
+
+
+@hookimpl
+def register_commands(cli: typer.Typer) -> None:
+    """list, info, download, lock."""
+    cli.command("list")(list_models)
+    cli.command("info")(info)
+    cli.command("download")(download)
+    cli.command("lock")(lock_cmd)

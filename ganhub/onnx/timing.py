@@ -1,0 +1,51 @@
+"""Latency helpers shared by the export report and the benchmark: medians of wall times in ms.
+
+Depends on no other ``ganhub.onnx`` module.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ganhub.runtime.onnx_session import OnnxSession
+
+Inputs = tuple[np.ndarray, ...]
+
+
+def shape_label(inputs: Inputs) -> str:
+    """``1×3×37×53`` (inputs joined with ``+``)."""
+    return " + ".join("×".join(map(str, x.shape)) for x in inputs)
+
+
+def median_ms(run: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+    """Median wall time of ``run`` in milliseconds after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(times)
+
+
+def load_average() -> float:
+    """The 1-minute load average, rounded: it flags timings taken while other processes competed."""
+    return round(os.getloadavg()[0], 2)
+
+
+def measure_latency(torch_run: Callable[[], object], sessions: dict[str, "OnnxSession"],
+                    case: Inputs) -> dict[str, Any]:
+    """torch fp32 (``torch_run``) vs each onnxruntime graph on ``case``, median of 3, in ms."""
+    latency: dict[str, Any] = {"inputs": shape_label(case), "device": "cpu",
+                               "load_average_1min": load_average()}
+    latency["torch_fp32"] = round(median_ms(torch_run), 3)
+    for precision, session in sessions.items():
+        latency[f"onnx_{precision}"] = round(median_ms(lambda s=session: s.run(*case)), 3)
+    return latency
