@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--crop", type=int, default=128)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from ganhub.export import export_model, resolve_model_weights
+    from ganhub.onnx import export_model, resolve_model_weights
     from ganhub.registry import Registry
     from ganhub.runtime.onnx_session import OnnxSession
 

@@ -5,7 +5,8 @@ fields: ``message`` (what failed), ``why`` (the cause, when known), ``fix`` (wha
 it, in words that suit any caller), ``action`` (a key naming that fix, so each interface
 can say it in its own terms: the CLI names a flag, the app names a box), ``details`` (lines
 a user may expand, e.g. each weight source tried) and ``context`` (values the phrasing
-uses, e.g. the model id). ``str(error)`` is the plain sentence for Python callers.
+uses, e.g. the model id). ``str(error)`` is the plain sentence, then the details, for Python
+callers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class GanhubError(Exception):
         super().__init__(message)
 
     def __str__(self) -> str:
+        return self.summary() + "".join(f"\n  - {line}" for line in self.details)
+
+    def summary(self) -> str:
+        """What failed (and why), then the plain fix: one line, without the details."""
         text = self.message + (f" ({self.why})" if self.why else "")
         return text + (f": {self.fix}" if self.fix else "")
 

@@ -153,9 +153,13 @@ class Registry:
         try:
             return self._models[model_id]
         except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(model_id, list(self._models), n=1, cutoff=0.6)
             known = ", ".join(sorted(self._models)) or "none installed"
             raise UnknownModelError(
-                f"no model '{model_id}' (known: {known}); `ganhub list` shows every model"
+                f"no model '{model_id}'" + ("" if close else f" (known: {known})"),
+                fix=f"did you mean '{close[0]}'?" if close else "", action="" if close else "list-models",
             ) from None
 
     def models(self) -> list[Model]:

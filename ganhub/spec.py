@@ -46,6 +46,19 @@ class Kind(str, Enum):
 PARAM_TYPES = ("int", "float", "bool", "choice", "str", "image")
 
 
+def _loose(value: Any) -> str:
+    """A value as a user might type it: lower case, no spaces, dashes or underscores."""
+    return re.sub(r"[\s_-]+", "", str(value)).lower()
+
+
+def _did_you_mean(value: str, options: list[str]) -> str:
+    """"did you mean 'x'?" for the closest option, or "" when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
 def _fail(owner: str, name: str, problem: str) -> SpecError:
     return SpecError(f"{owner}: field '{name}' {problem}")
 
@@ -88,7 +101,8 @@ class Param:
             value = self._convert(value)
         except (TypeError, ValueError):
             raise GanhubError(
-                f"parameter '{self.name}' must be {self._describe()}, got {value!r}"
+                f"parameter '{self.name}' must be {self._describe()}, got {value!r}",
+                fix=_did_you_mean(str(value), [str(c) for c in self.choices]),
             ) from None
         self._check_range(value)
         return value
@@ -110,11 +124,21 @@ class Param:
                 raise TypeError(value)
             return bool(value)
         if self.type == "choice":
-            for choice in self.choices:
-                if value == choice or str(value) == str(choice):
-                    return choice
-            raise ValueError(value)
+            return self._match_choice(value)
         return str(value)
+
+    def _match_choice(self, value: Any) -> Any:
+        """The choice ``value`` names: exactly, ignoring case/spaces/dashes, or as the one
+        choice whose last word it is (``7`` for ``"style 7"``). Never a guess between two."""
+        for choice in self.choices:
+            if value == choice or str(value) == str(choice):
+                return choice
+        key = _loose(value)
+        for matches in ([c for c in self.choices if _loose(c) == key],
+                        [c for c in self.choices if _loose(str(c).split()[-1] if str(c).split() else c) == key]):
+            if len(matches) == 1:
+                return matches[0]
+        raise ValueError(value)
 
     def _check_range(self, value: Any) -> None:
         if self.type not in ("int", "float"):
@@ -238,8 +262,9 @@ class ModelSpec:
         for param in self.params:
             if param.name == name:
                 return param
-        known = ", ".join(p.name for p in self.params) or "none"
-        raise GanhubError(f"model '{self.id}' has no parameter '{name}' (it has: {known})")
+        names = [p.name for p in self.params]
+        raise GanhubError(f"model '{self.id}' has no parameter '{name}' (it has: {', '.join(names) or 'none'})",
+                          fix=_did_you_mean(name, names))
 
     def resolve_params(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
         """Defaults overlaid with ``given`` values, each coerced and range-checked."""

@@ -22,7 +22,7 @@ import torch
 import ganhub
 from ganhub.engine import Engine
 from ganhub.errors import GanhubError
-from ganhub.export import FP16_MIN_PSNR, FP32_MAX_ABS, INT8_MIN_PSNR, export_model, fit_ir_version
+from ganhub.onnx import FP16_MIN_PSNR, FP32_MAX_ABS, INT8_MIN_PSNR, export_model, fit_ir_version
 from ganhub.registry import Registry
 from ganhub.runtime.onnx_session import CPU, OnnxSession, choose_providers, open_onnx
 from ganhub_test_models import ConvModel, identity_model
@@ -311,7 +311,7 @@ def test_cuda_that_cannot_start_falls_back_to_cpu_with_a_warning(tmp_path, caplo
 def test_bench_exports_into_a_temporary_folder_when_needed(tmp_path):
     from rich.console import Console
 
-    from ganhub.bench import bench
+    from ganhub.onnx import run_bench as bench
 
     pytest.importorskip("skimage", reason="bench crops skimage's astronaut")
     model = identity_model("conv-bench", weights=str(tmp_path / "w.pt"), scale=2)
@@ -333,7 +333,7 @@ def test_bench_exports_into_a_temporary_folder_when_needed(tmp_path):
 def test_flop_count_matches_the_rrdbnet_x4_reference():
     from spandrel.architectures.ESRGAN import ESRGAN
 
-    from ganhub.bench import flops_per_pixel
+    from ganhub.onnx import flops_per_pixel
 
     model = identity_model("rrdb-flops", scale=4)
     network = ESRGAN(in_nc=3, out_nc=3, num_filters=64, num_blocks=23, scale=4).eval()

@@ -114,7 +114,7 @@ def test_hookimpl_with_wrong_argument_is_rejected():
     "change, field",
     [
         ({"id": "Bad Id"}, "id"),
-        ({"kind": "paint"}, "kind"),
+        ({"task": "Paint It"}, "task"),
         ({"license": ""}, "license"),
         ({"weights": ()}, "weights"),
         ({"params": (ganhub.Param("x", "int", 1), ganhub.Param("x", "int", 2))}, "params"),

@@ -71,10 +71,10 @@ def test_run_folder_contents(bank: ImageBank, tmp_path: Path) -> None:
 def _cli():  # type: ignore[no-untyped-def]
     import typer
 
-    from ganhub.cli_train import register
+    from ganhub.cli.train import register_commands
 
     app = typer.Typer()
-    register(app)
+    register_commands(cli=app)
     return app
 
 

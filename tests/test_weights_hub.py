@@ -73,7 +73,8 @@ def test_nothing_cached_and_server_stopped_lists_every_source(served, tmp_path):
     with pytest.raises(WeightsError) as info:
         resolve_weights([source, other])
     text = str(info.value)
-    assert "no weights source worked" in text
+    assert "the weights are not downloaded yet (the Hugging Face Hub cannot be reached)" in text
+    assert len(info.value.details) == 2 and info.value.action == "download-weights"
     assert f"hf://{REPO}/{FILE}@{commit}" in text and "cannot be reached" in text
     assert "missing.safetensors' does not exist" in text
 

@@ -9,6 +9,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from ganhub.cli.console import console, phrase
 from ganhub.errors import GanhubError
@@ -21,6 +22,7 @@ DEFAULT_COMMAND_PLUGINS = (
     "ganhub.cli.serve",  # serve (the app)
     "ganhub.cli.export",  # export, bench
     "ganhub.cli.train",  # train, eval, publish
+    "ganhub.cli.new_plugin",  # new-plugin
 )
 
 
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         code = build_cli()(args=argv, standalone_mode=False)  # typer.Exit's code is returned
         return _exit(code if isinstance(code, int) else 0)
     except GanhubError as exc:
-        console.print(f"[red]error:[/red] {phrase(exc)}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(phrase(exc))}", highlight=False, soft_wrap=True)
         return _exit(2)
     except (typer.Exit, SystemExit) as exc:
         return _exit(getattr(exc, "exit_code", getattr(exc, "code", 0)))

@@ -11,12 +11,26 @@ from typing import Optional
 
 import typer
 
+from ganhub.errors import GanhubError
 from ganhub.hookspecs import hookimpl
 
 
 def _default_host() -> str:
     # A Space must listen on 0.0.0.0: Spaces sets SPACE_ID (and GRADIO_SERVER_NAME).
     return "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a busy port up front with the fix, instead of Gradio's traceback."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise GanhubError(f"port {port} on {host} is busy ({exc.strerror})",
+                              fix="choose another with --port N, or stop what is using it") from None
 
 
 def _split(values: list[str]) -> list[str]:
@@ -33,7 +47,7 @@ def serve(
     plugins: str = typer.Option("", envvar="GANHUB_PLUGINS", help="comma-separated allowlist of plugin names"),
     preload: list[str] = typer.Option([], metavar="MODEL_ID",
                                       help="model(s) to load in the background at start-up; repeatable or comma-separated"),
-    mcp: bool = typer.Option(False, "--mcp", help="also serve the models as MCP tools (needs gradio[mcp])"),
+    mcp: bool = typer.Option(False, "--mcp", help="also serve the models as MCP tools (needs the gradio \\[mcp] extra)"),
     queue_size: Optional[int] = typer.Option(None, envvar="GANHUB_QUEUE_SIZE",
                                              help="most requests waiting at once; more are refused (default 16)"),
 ) -> None:
@@ -43,7 +57,9 @@ def serve(
     logging.getLogger("ganhub").setLevel(logging.INFO)
     from ganhub.ui.app import launch
 
-    launch(host=host or _default_host(), port=port, share=share, mcp=mcp, device=device,
+    host = host or _default_host()
+    _check_port_free(host, port)
+    launch(host=host, port=port, share=share, mcp=mcp, device=device,
            preload=_split(preload), plugins=_split([plugins]) or None, queue_size=queue_size)
 
 

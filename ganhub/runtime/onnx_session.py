@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 EXPORT_DIR_ENV = "GANHUB_EXPORT_DIR"
 PROVIDERS_ENV = "GANHUB_ORT_PROVIDERS"
-PRECISION_KEY = "ganhub.precision"  # metadata_props entries written by ganhub.export
+PRECISION_KEY = "ganhub.precision"  # metadata_props entries written by ganhub.onnx.graph
 CONSTRAINTS_KEY = "ganhub.constraints"
 
 TENSORRT, CUDA, CPU = "TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"

@@ -79,7 +79,7 @@ def test_auto_then_lama_fills_only_predicted_mask(cgan, lama) -> None:
 def test_cgan_exports_to_onnx_with_parity(cgan, tmp_path) -> None:
     """The shipped model (flip averaging and hard mask included) as an ONNX graph onnxruntime runs."""
     pytest.importorskip("onnxruntime")
-    from ganhub.export import export_model
+    from ganhub.onnx import export_model
 
     report = export_model(WatermarkCGAN(), cgan.weights.path, tmp_path)
     assert report.parity and all(row.max_abs <= 1e-3 for row in report.parity), report.parity

@@ -2,12 +2,12 @@
 
 One process, one input per size (a real photo crop, not noise: some kernels take shortcuts on
 zeros), warm-up runs first, then the runtimes alternate inside every repeat so that a CPU
-clocking up or a noisy neighbour slows all of them alike; medians are reported.
+clocking up or a noisy neighbour slows all of them alike; medians are reported. A model with
+no exported graph is exported (with its parity check) into a temporary folder first.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ganhub.errors import GanhubError
+from ganhub.onnx.photos import bench_inputs, load_photos
+from ganhub.onnx.timing import Inputs, load_average
 from ganhub.spec import Kind
 
 if TYPE_CHECKING:
@@ -27,100 +29,6 @@ if TYPE_CHECKING:
     from ganhub.model import Model
     from ganhub.registry import Registry
     from ganhub.runtime.base import Session
-    from ganhub.runtime.onnx_session import OnnxSession
-
-Inputs = tuple[np.ndarray, ...]
-SET14 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr" / "Set14"
-MAX_SET14 = 8
-
-
-def load_photos() -> list[np.ndarray]:
-    """Real photos as H×W×3 float32 in [0, 1]: skimage's astronaut, coffee, chelsea, then Set14."""
-    photos: list[np.ndarray] = []
-    try:
-        from skimage import data
-
-        photos += [data.astronaut(), data.coffee(), data.chelsea()]
-    except ImportError:
-        pass
-    if SET14.is_dir():
-        from PIL import Image
-
-        for path in sorted(SET14.glob("*.png"))[:MAX_SET14]:
-            with Image.open(path) as image:
-                photos.append(np.asarray(image.convert("RGB")))
-    if not photos:
-        raise GanhubError(f"no photos to measure with: install scikit-image or provide {SET14}")
-    return [np.asarray(photo, np.float32) / 255.0 for photo in photos]
-
-
-def photo_crop(photo: np.ndarray, height: int, width: int,
-               rng: np.random.Generator | None = None) -> np.ndarray:
-    """A height×width crop as 3×H×W float32: centred, or at a random spot given ``rng``.
-
-    A photo smaller than the crop is first enlarged (bicubic) so every size is real content.
-    """
-    import cv2
-
-    scale = max(height / photo.shape[0], width / photo.shape[1], 1.0)
-    if scale > 1.0:
-        size = (int(np.ceil(photo.shape[1] * scale)), int(np.ceil(photo.shape[0] * scale)))
-        photo = np.clip(cv2.resize(photo, size, interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
-    spare_y, spare_x = photo.shape[0] - height, photo.shape[1] - width
-    top, left = (spare_y // 2, spare_x // 2) if rng is None else (
-        int(rng.integers(0, spare_y + 1)), int(rng.integers(0, spare_x + 1)))
-    crop = photo[top : top + height, left : left + width]
-    return np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32)
-
-
-def shape_label(inputs: Inputs) -> str:
-    """``1×3×37×53`` (inputs joined with ``+``)."""
-    return " + ".join("×".join(map(str, x.shape)) for x in inputs)
-
-
-def median_ms(run: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
-    """Median wall time of ``run`` in milliseconds after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000.0)
-    return statistics.median(times)
-
-
-def measure_latency(torch_run: Callable[[], object], sessions: dict[str, "OnnxSession"],
-                    case: Inputs) -> dict[str, Any]:
-    """torch fp32 (``torch_run``) vs each onnxruntime graph on ``case``, median of 3, in ms."""
-    # The load average flags timings taken while other processes competed for the CPU.
-    latency: dict[str, Any] = {"inputs": shape_label(case), "device": "cpu",
-                               "load_average_1min": round(os.getloadavg()[0], 2)}
-    latency["torch_fp32"] = round(median_ms(torch_run), 3)
-    for precision, session in sessions.items():
-        latency[f"onnx_{precision}"] = round(median_ms(lambda s=session: s.run(*case)), 3)
-    return latency
-
-
-def photo_inputs(model: "Model", shapes: list[Inputs], seed: int) -> list[Inputs]:
-    """Model inputs shaped like ``shapes`` whose image is real photo crops (seeded positions)."""
-    if model.kind == Kind.GENERATE:
-        params = model.spec.resolve_params()
-        return [model.latents(seed + i, len(s[0]), params) for i, s in enumerate(shapes)]
-    photos, rng, result = load_photos(), np.random.default_rng(seed), []
-    for index, example in enumerate(shapes):
-        batch, _, height, width = example[0].shape
-        crops = [photo_crop(photos[(index + b) % len(photos)], height, width, rng) for b in range(batch)]
-        result.append((np.stack(crops), *example[1:]))
-    return result
-
-
-def bench_inputs(model: "Model", size: int, photo: np.ndarray) -> Inputs:
-    """The input for one size: a size×size photo crop (generate models: ``size`` = batch)."""
-    if model.kind == Kind.GENERATE:
-        return model.latents(0, size, model.spec.resolve_params())
-    example = model.example_inputs(size, size, 1)  # keeps the kind's other inputs (a mask)
-    return (photo_crop(photo, size, size)[None], *example[1:])
 
 
 def flops_per_pixel(network: "torch.nn.Module", model: "Model", side: int = 32) -> float | None:
@@ -224,7 +132,7 @@ def bench(
     exported fp32 graph in ``export_dir`` (default: the runtime's export folder); when there
     is none, the model is exported (with its parity check) into a temporary folder first.
     """
-    from ganhub.export import resolve_model_weights
+    from ganhub.onnx.export import resolve_model_weights
     from ganhub.runtime.onnx_session import exported_path
 
     if repeats < 1 or warmup < 0 or not sizes:
@@ -251,7 +159,7 @@ def _onnx_file(model: "Model", weights: Path | None, exported: Path, scratch: Pa
     shipped = model.onnx_file(weights) if weights is not None else None
     if shipped is not None or exported.exists():
         return shipped or exported
-    from ganhub.export import export_model
+    from ganhub.onnx.export import export_model
 
     notes.append(f"no export at {exported}: exported into a temporary folder first")
     say(notes[-1])
@@ -282,7 +190,7 @@ def _measure(model: "Model", sessions: dict[str, "Session"], sizes: Sequence[int
         "torch_threads": torch.get_num_threads(), "flops_per_input_pixel": fpp,
         "versions": {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__},
         # Timings taken while other processes compete for the CPU are not comparable.
-        "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows, "notes": [],
+        "load_average_1min": load_average(), "rows": rows, "notes": [],
     }
 
 

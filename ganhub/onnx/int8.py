@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ganhub.bench import load_photos, photo_inputs
-from ganhub.export import ExportReport, Inputs, _fit, _partial, compare, enforce_parity, finalize_graph
 from ganhub.model import Model
+from ganhub.onnx.graph import finalize_graph, fit, partial_path
+from ganhub.onnx.parity import compare, enforce_parity
+from ganhub.onnx.photos import load_photos, photo_inputs
+from ganhub.onnx.report import ExportReport
+from ganhub.onnx.timing import Inputs
 from ganhub.runtime.onnx_session import CPU, OnnxSession, exported_path
 from ganhub.spec import InputConstraints, Kind
 
@@ -38,25 +41,20 @@ class _Calibration:
 def _calibration_shapes(model: Model, constraints: InputConstraints) -> list[Inputs]:
     if model.kind == Kind.GENERATE:
         return [model.example_inputs(0, 0, 1)] * 16
-    side = _fit(constraints, CALIBRATION_SIZE, CALIBRATION_SIZE)
+    side = fit(constraints, CALIBRATION_SIZE, CALIBRATION_SIZE)
     return [model.example_inputs(*side, 1)] * (len(load_photos()) * CALIBRATION_CROPS)
 
 
-def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, partial: list[Path],
-          sessions: dict[str, OnnxSession], cases: list[Inputs], report: ExportReport) -> dict[str, Any]:
+def _quantize(fp32_path: Path, path: Path, feeds: list[dict[str, np.ndarray]]) -> None:
+    """Write the QDQ graph of ``fp32_path`` to ``path``, calibrated on ``feeds``."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    path = _partial(exported_path(model.spec.id, "int8", out_dir), partial)
-    fp32 = sessions["fp32"]
-    names = fp32.input_names
-    calibration = photo_inputs(model, _calibration_shapes(model, constraints), seed=1)
-    feeds = [dict(zip(names, inputs)) for inputs in calibration]
     with tempfile.TemporaryDirectory(prefix="ganhub-int8-") as scratch:
         # ONNX shape inference + graph fusions first, as onnxruntime's quantizer asks (its
         # symbolic shape inference gives up on the dynamic-size Resize of SR graphs).
         prepared = Path(scratch) / "prepared.onnx"
-        quant_pre_process(str(fp32.path), str(prepared), skip_symbolic_shape=True)
+        quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         # uint8 activations + per-channel int8 weights: onnxruntime's advice for x86 CPUs.
         # Percentile (99.999 %) ranges: measured +1.5..2 dB over MinMax on animevideov3, since
         # a few outlier activations no longer stretch every 8-bit step. It prints; keep it quiet.
@@ -64,6 +62,17 @@ def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, pa
             quantize_static(str(prepared), str(path), _Calibration(feeds), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.Percentile)
+
+
+def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, partial: list[Path],
+                  sessions: dict[str, OnnxSession], cases: list[Inputs], report: ExportReport) -> dict[str, Any]:
+    """Quantise the fp32 graph in ``sessions`` to ``<id>.int8.onnx.partial``, check it on held-out
+    photo crops (adds rows to ``report``, raises on a miss); returns the report's int8 section."""
+    path = partial_path(exported_path(model.spec.id, "int8", out_dir), partial)
+    fp32 = sessions["fp32"]
+    calibration = photo_inputs(model, _calibration_shapes(model, constraints), seed=1)
+    feeds = [dict(zip(fp32.input_names, inputs)) for inputs in calibration]
+    _quantize(fp32.path, path, feeds)
     finalize_graph(path, "int8", model.spec.id, asdict(constraints))
     session = sessions["int8"] = OnnxSession(path, "cpu", [CPU])
     held_out = photo_inputs(model, cases, seed=2)  # other crops than calibration saw
