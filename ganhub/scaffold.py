@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,8 +21,7 @@ from string import Template
 from ganhub.errors import GanhubError
 from ganhub.spec import Kind, Task
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_TASK = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")  # plugin names and tasks
 
 PYPROJECT = Template('''\
 # pyproject.toml
@@ -89,8 +88,7 @@ from pathlib import Path
 import numpy as np
 
 import ganhub_$pkg
-from ganhub.imaging import read_image
-from ganhub.testing import check_model, offline_engine, plugin_registry
+${imaging}from ganhub.testing import check_model, offline_engine, plugin_registry
 
 WEIGHTS = Path(ganhub_$pkg.__file__).parent / "model.safetensors"
 
@@ -228,10 +226,12 @@ KINDS = {
 README = Template('''\
 # ganhub-$name
 
-A [ganhub](https://pypi.org/project/ganhub/) plugin with one $kind model, `$model_id`:
-$description It ships small seeded weights in `ganhub_$pkg/model.safetensors`, so it runs
-offline as it is; train the network (`network()` in `ganhub_$pkg/__init__.py`) and replace
-that file with your own weights.
+A [ganhub](https://pypi.org/project/ganhub/) plugin with one $kind model, `$model_id`.
+$description
+
+It ships small seeded weights in `ganhub_$pkg/model.safetensors`, so it runs offline as it
+is; train the network (`network()` in `ganhub_$pkg/__init__.py`) and replace that file with
+your own weights.
 
 ## Install and run
 
@@ -294,7 +294,7 @@ SOFTWARE.
 def check_name(name: str) -> str:
     """The plugin name, lowercased; a GanhubError saying what is allowed otherwise."""
     lowered = name.strip().lower()
-    if not _NAME.match(lowered) or not 2 <= len(lowered) <= 40:
+    if not _SLUG.match(lowered) or not 2 <= len(lowered) <= 40:
         raise GanhubError(
             f"plugin name {name!r} cannot be used",
             fix="use 2-40 letters, digits and single '-' between them, starting with a letter "
@@ -313,14 +313,11 @@ def _kind(kind: str | Kind) -> Kind:
 
 def _task_code(task: str) -> str:
     """``task`` as the spec's source: a ``ganhub.Task`` constant where one names it."""
-    if not _TASK.match(task):
+    if not _SLUG.match(task):
         raise GanhubError(f"task {task!r} is not a lowercase slug",
                           fix="use words of a-z and 0-9 joined by '-', e.g. 'colorize'")
-    for constant in ("FACE_GENERATION", "PHOTO_TO_PAINTING", "WATERMARK_REMOVAL",
-                     "SUPER_RESOLUTION", "OTHER"):
-        if getattr(Task, constant) == task:
-            return f"ganhub.Task.{constant}"
-    return f'"{task}"'
+    known = [key for key, value in vars(Task).items() if key.isupper() and value == task]
+    return f"ganhub.Task.{known[0]}" if known else f'"{task}"'
 
 
 def render(name: str, kind: str | Kind, task: str | None = None) -> dict[str, str]:
@@ -334,6 +331,8 @@ def render(name: str, kind: str | Kind, task: str | None = None) -> dict[str, st
                   methods=chosen.methods)
     for field in ("title", "description", "engine_test", "run_example"):
         values[field] = Template(getattr(chosen, field)).substitute(values)
+    uses_images = "read_image" in values["engine_test"]
+    values["imaging"] = "from ganhub.imaging import read_image\n" if uses_images else ""
     return {
         "pyproject.toml": PYPROJECT.substitute(values),
         f"ganhub_{pkg}/__init__.py": MODULE.substitute(values),
@@ -355,7 +354,8 @@ def new_plugin(name: str, kind: str | Kind, directory: Path | str = ".", task: s
     target = parent / f"ganhub-{name}"
     _refuse_existing(target)
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=parent))
+    staging = parent / f".{target.name}-{uuid.uuid4().hex[:8]}.partial"
+    staging.mkdir()  # not mkdtemp: its 0700 mode would stay on the renamed folder
     try:
         for relative, text in files.items():
             path = staging / relative
@@ -395,17 +395,9 @@ def write_weights(module_file: Path, weights_file: Path, kind: Kind, seed: int =
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = module.network()
-    if kind is Kind.IMAGE_TO_IMAGE:
-        _make_identity(net[1])
+    if kind is Kind.IMAGE_TO_IMAGE:  # Upsample, Conv2d(3, 3, 3): make the conv the identity
+        with torch.no_grad():
+            net[1].bias.zero_()
+            net[1].weight.zero_()[range(3), range(3), 1, 1] = 1.0  # out channel c = in channel c
     state = {key: tensor.detach().contiguous() for key, tensor in net.state_dict().items()}
     save_file(state, str(weights_file))
-
-
-def _make_identity(conv: "torch.nn.Conv2d") -> None:  # noqa: F821 (torch is imported lazily)
-    import torch
-
-    with torch.no_grad():
-        conv.weight.zero_()
-        conv.bias.zero_()
-        for channel in range(conv.out_channels):
-            conv.weight[channel, channel, 1, 1] = 1.0

@@ -199,6 +199,14 @@ def test_model_marked_not_exportable_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_onnx_weights_are_refused_with_an_action_not_a_flag(tmp_path):
+    model = identity_model("already-onnx", weights="model.onnx")
+    with pytest.raises(GanhubError, match="weights are already ONNX") as failure:
+        export_model(model, tmp_path / "model.onnx", tmp_path / "out")
+    assert failure.value.action == "use-onnx-runtime" and "--" not in str(failure.value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_ir_version_newer_than_onnxruntime_reads_is_lowered():
     from onnx import TensorProto, helper
 

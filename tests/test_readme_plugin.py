@@ -40,6 +40,7 @@ def test_readme_plugin_example_installs_and_passes_its_tests(tmp_path: Path) -> 
     source = tmp_path / "ganhub-myupscaler"
     (source / "ganhub_myupscaler").mkdir(parents=True)
     (source / "pyproject.toml").write_text(blocks["pyproject.toml"])
+    (source / "LICENSE").write_text("MIT License\n\nCopyright (c) 2026 a plugin author\n")  # license-files names it
     (source / "ganhub_myupscaler" / "__init__.py").write_text(blocks["ganhub_myupscaler/__init__.py"])
     # Weights for the example's Upsample + Conv2d(3, 3, 3): near-identity, so outputs look like images.
     weight = torch.zeros(3, 3, 3, 3)

@@ -65,7 +65,8 @@ def _quantize(fp32_path: Path, path: Path, feeds: list[dict[str, np.ndarray]]) -
 
 
 def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, partial: list[Path],
-                  sessions: dict[str, OnnxSession], cases: list[Inputs], report: ExportReport) -> dict[str, Any]:
+                  sessions: dict[str, OnnxSession], cases: list[Inputs],
+                  report: ExportReport) -> dict[str, Any]:
     """Quantise the fp32 graph in ``sessions`` to ``<id>.int8.onnx.partial``, check it on held-out
     photo crops (adds rows to ``report``, raises on a miss); returns the report's int8 section."""
     path = partial_path(exported_path(model.spec.id, "int8", out_dir), partial)

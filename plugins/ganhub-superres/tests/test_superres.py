@@ -153,7 +153,8 @@ def test_cli_batch_skips_bad_files(tmp_path):
     (inputs / "broken.png").write_text("this is not an image")
     result = _cli("run", "realesr-animevideov3", str(inputs), "-o", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "broken.png" in result.stdout and "2 of 3 images written" in result.stdout
+    # The skipped file is a diagnostic (stderr); the summary is the result (stdout).
+    assert "broken.png" in result.stderr and "2 of 3 images written" in result.stdout
     out = imaging.read_image(tmp_path / "out" / "b.png")
     assert out.size == (80, 80)
 
