@@ -16,7 +16,7 @@ from collections import OrderedDict
 from typing import Any, Callable
 
 from ganhub import pipeline
-from ganhub.errors import GanhubError
+from ganhub.errors import GanhubError, WeightsUnavailable
 from ganhub.model import Model
 from ganhub.pipeline import Loaded, RunResult
 from ganhub.registry import Registry
@@ -100,7 +100,11 @@ class Engine:
         sources = self.sources(model, weights)
         if on_status:
             on_status(f"fetching weights for {model.spec.id}")
-        resolved = resolve_weights(sources) if sources else None
+        try:
+            resolved = resolve_weights(sources) if sources else None
+        except WeightsUnavailable as exc:  # whose weights: the CLI and the app name it in the fix
+            exc.context.setdefault("model_id", model.spec.id)
+            raise
         if on_status:
             on_status(f"building {model.spec.id} on {device} ({runtime})")
         session = _open_session(model, resolved, runtime, device)

@@ -22,6 +22,7 @@ from typing import IO, Any, Sequence, Union
 import numpy as np
 from PIL import Image, ImageFile
 
+from ganhub import atomic
 from ganhub.errors import GanhubError, ImageError
 
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -372,13 +373,12 @@ def write_image(
     _check_layout(rgb, alpha)
     if alpha is not None and fmt == "JPEG":
         raise ImageError(f"JPEG cannot store transparency; write '{path.with_suffix('.png').name}' (use .png)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "PNG" and bit_depth == 16:
-        path.write_bytes(_encode_png16(rgb, alpha))
-        return path
+        return atomic.write_bytes(path, _encode_png16(rgb, alpha))
     image = to_pil(rgb, alpha)
     options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}, "PNG": {}}[fmt]
-    image.save(path, fmt, **options)
+    with atomic.atomic_path(path) as temporary:  # a kill mid-write never leaves a torn file
+        image.save(temporary, fmt, **options)
     return path
 
 
@@ -424,8 +424,8 @@ def write_animation(frames: Sequence[np.ndarray], path: str | Path, fps: float =
                                "duration": max(1, round(1000.0 / fps))}
     if suffix == ".webp":
         options.update(quality=quality, method=4)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, **options)
+    with atomic.atomic_path(path) as temporary:
+        images[0].save(temporary, format="WEBP" if suffix == ".webp" else "GIF", **options)
     return path
 
 

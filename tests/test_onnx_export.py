@@ -238,8 +238,14 @@ def exported_conv(tmp_path, monkeypatch):
 def test_engine_runs_an_exported_model_on_onnxruntime(exported_conv):
     model, export_dir = exported_conv
     engine = Engine(_registry(model), device="cpu")
-    with pytest.raises(GanhubError, match="run `ganhub export conv-onnx` first"):
+    with pytest.raises(GanhubError, match="no ONNX export of 'conv-onnx'") as missing:
         engine.load("conv-onnx", runtime="onnx")
+    # The CLI and the app each say the fix their own way; the core error names no flag.
+    from ganhub.cli.console import phrase
+    from ganhub.ui.errors import phrase as ui_phrase
+
+    assert "run `ganhub export conv-onnx` first" in phrase(missing.value)
+    assert "choose torch under Runtime" in ui_phrase(missing.value, "conv-onnx") and "--" not in ui_phrase(missing.value, "conv-onnx")
     export_model(model, None, export_dir)
     loaded = engine.load("conv-onnx", runtime="onnx")
     assert isinstance(loaded.session, OnnxSession) and loaded.session.runtime == "onnx"

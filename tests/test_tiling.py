@@ -76,7 +76,7 @@ def test_tiled_matches_untiled_on_a_real_crop():
     assert np.abs(tiled - whole).max() < 1 / 255
     # tiles advance by tile - 2 × overlap = 32: ceil((L - 2 × overlap) / 32) per axis
     total = -(-(200 - 32) // 32) * -(-(170 - 32) // 32)
-    assert calls == [(i, total) for i in range(1, total + 1)] and total == 30
+    assert calls == [(i, total) for i in range(0, total + 1)] and total == 30  # 0: started
     assert all(size == (64, 64) for size in sizes[1:])
 
 
@@ -95,7 +95,7 @@ def test_image_that_fits_one_tile_runs_once():
     calls: list[tuple[int, int]] = []
     x = nchw(skimage_data.coffee()[:40, :50])
     out = tiled_apply(fn, x, scale=2, tile=64, overlap=8, progress=lambda d, t: calls.append((d, t)))
-    assert sizes == [(40, 50)] and calls == [(1, 1)] and np.array_equal(out, fn(x))
+    assert sizes == [(40, 50)] and calls == [(0, 1), (1, 1)] and np.array_equal(out, fn(x))
 
 
 def test_tiling_arguments_are_validated():

@@ -65,10 +65,13 @@ def _evidence(real: torch.Tensor, fake: torch.Tensor, real_features: np.ndarray)
 
 @pytest.fixture(scope="module")
 def dcgan_learning(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
-    """300 DCGAN steps on 64 real 32×32 crops; the evidence at step 0 and at the end."""
+    """400 DCGAN steps on 64 real 32×32 crops; the evidence at step 0 and at the end.
+
+    (300 steps were enough on one machine and missed the KID bar by 4 % on another: a GAN
+    run is chaotic in float rounding, so the test trains far enough to pass with a margin.)"""
     root = tmp_path_factory.mktemp("dcgan")
     folder = write_folder(root / "data", random_crops(64, 32))
-    cfg = make_config({"model": "dcgan", "data": str(folder), "steps": 300, "batch_size": 16,
+    cfg = make_config({"model": "dcgan", "data": str(folder), "steps": 400, "batch_size": 16,
                        "label_smoothing": 0.2, "d_channels": 16, "sample_every": 150, "checkpoint_every": 1000})
     bank = ImageBank.from_folder(folder, 32, flip=False)
     real = bank.sample(256, torch.Generator().manual_seed(5))
@@ -76,7 +79,7 @@ def dcgan_learning(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
     before = _evidence(real, _samples(make_trainer(cfg)), real_features)  # same seed: the run's step 0
     result = train(cfg, root / "run", progress=False)
     after = _evidence(real, _samples(result.trainer), real_features)
-    print(f"\nDCGAN evidence, step 0 → 300: {before} → {after} ({result.steps_per_second:.1f} steps/s)")
+    print(f"\nDCGAN evidence, step 0 → 400: {before} → {after} ({result.steps_per_second:.1f} steps/s)")
     return {"before": before, "after": after}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +128,59 @@ def test_plugin_trainer_names_are_checked_with_clear_errors() -> None:
         make_config({"model": "ganhub.train.losses:d_bce_loss"})
     with pytest.raises(GanhubError, match="package.module:TrainerClass"):
         make_config({"model": "stylegan"})
+
+
+KILLED_TRAINER = r"""
+import json, sys, torch
+from pathlib import Path
+torch.set_num_threads(1)
+from ganhub.train.config import make_config
+from ganhub.train.run import train
+values, output = json.loads(sys.argv[1]), Path(sys.argv[2])
+print("start", flush=True)
+train(make_config(values), output, resume=(len(sys.argv) > 3), progress=False)
+"""
+
+
+def _wait_for_a_new_checkpoint(path: Path, child: "subprocess.Popen[bytes]", timeout: float = 120) -> None:
+    import time
+
+    before = path.stat().st_mtime_ns if path.exists() else None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        if path.exists() and path.stat().st_mtime_ns != before:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the trainer saved no checkpoint in {timeout:.0f} s (exit code {child.poll()})")
+
+
+def test_kill_9_during_checkpoint_saves_then_resume_is_bit_exact(tmp_path: Path) -> None:
+    """A trainer killed (SIGKILL) at random moments while it checkpoints every step always
+    leaves a loadable last checkpoint, and resuming from it ends where an unbroken run ends."""
+    import os
+    import random
+    import signal
+    import sys
+    import time
+
+    data = write_folder(tmp_path / "data", random_crops(12, 24))
+    values = {**TINY, **CASES["dcgan"], "data": str(data), "steps": 60, "checkpoint_every": 1, "sample_every": 1000}
+    # Checkpointing does not touch the trajectory: the reference run saves only at the end.
+    full = train(make_config({**values, "checkpoint_every": 1000}), tmp_path / "full", progress=False)
+    run, rng, env = tmp_path / "run", random.Random(7), {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    for attempt in range(3):
+        child = subprocess.Popen([sys.executable, "-c", KILLED_TRAINER, json.dumps(values), str(run)]
+                                 + (["resume"] if attempt else []), stdout=subprocess.PIPE, env=env)
+        assert child.stdout is not None and child.stdout.readline().strip() == b"start"
+        _wait_for_a_new_checkpoint(run / "checkpoints" / "last.pt", child)
+        time.sleep(rng.uniform(0.0, 0.2))  # now it trains and saves every step: kill anywhere
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        if (run / "checkpoints" / "last.pt").exists():
+            step = load_checkpoint(run)["step"]  # never torn: the old or the new checkpoint
+            assert 1 <= step <= 60
+    assert (run / "checkpoints" / "last.pt").exists(), "no checkpoint was ever completed"
+    resumed = train(make_config(values), run, resume=True, progress=False)
+    assert resumed.history == full.history  # every logged loss, bit for bit, from the last good step on
+    for key, tensor in full.trainer.export_network().state_dict().items():
+        assert torch.equal(tensor, resumed.trainer.export_network().state_dict()[key]), key

@@ -11,16 +11,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ganhub.errors import GanhubError
 from ganhub.registry import Registry
 
-console = Console(stderr=True)  # progress, notes and errors
-out = Console()  # results: what a script would capture
+console = Console(stderr=True, soft_wrap=True)  # progress, notes and errors (long lines stay whole)
+out = Console(soft_wrap=True)  # results: what a script would capture
 
 # How each fix a core error asks for is said on the command line (the app says it its own way).
 CLI_FIXES = {
     "supply-weights": "pass --weights FILE or --weights hf://owner/repo/file@<commit>",
     "drop-user-weights": "leave out --weights: this model uses its own pinned weights",
     "use-onnx-runtime": "run it with --runtime onnx",
+    "export-onnx": "run `ganhub export {model_id}{precision_flag}` first (or set GANHUB_EXPORT_DIR to its folder)",
     "download-weights": "run `ganhub download {model_id}` on a machine that can reach the Hugging Face Hub",
-    "go-online": "unset HF_HUB_OFFLINE and run `ganhub download {model_id}` with a connection to the Hub",
+    "go-online": "connect this machine to the Hugging Face Hub (or set HF_ENDPOINT to a mirror it can reach; "
+                 "unset HF_HUB_OFFLINE) and run this again",
     "downscale": "downscale or crop the image first",
     "smaller-tile": "lower the tile size (--param tile=128)",
     "install": "pip install {package}",
@@ -33,10 +35,16 @@ def registry() -> Registry:
     return Registry.discover()
 
 
-def phrase(exc: GanhubError) -> str:
-    """The error as one terminal message: what failed and why, then the fix in CLI terms."""
+def phrase(exc: GanhubError, verbose: bool = False) -> str:
+    """The error as one terminal message: what failed and why, then the fix in CLI terms;
+    the details (e.g. each weight source tried) only when ``verbose``, else a pointer to them."""
     fix = exc.fix_for(CLI_FIXES)
-    return f"{exc.message}" + (f": {fix}" if fix else "")
+    text = exc.message + (f" ({exc.why})" if exc.why else "") + (f": {fix}" if fix else "")
+    if exc.details and verbose:
+        return text + "".join(f"\n  - {line}" for line in exc.details)
+    if exc.details:
+        return text + f"\n  ({len(exc.details)} source(s) tried: --verbose lists them)"
+    return text
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ganhub.cli.console import registry
+from ganhub import atomic
+from ganhub.cli.console import console, out, registry
 from ganhub.errors import GanhubError
 from ganhub.hookspecs import hookimpl
 
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from ganhub.registry import Registry
     from ganhub.onnx.export import ExportReport
 
-console = Console(stderr=True)
-out = Console()
 
 
 def _registry() -> "Registry":
@@ -100,7 +98,7 @@ def bench(
         result = run_bench(_registry(), model_id, chosen, _int_list(sizes, "sizes"), device, repeats,
                            console=out, progress=status.update)
     if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        atomic.write_text(json_out, json.dumps(result, indent=2, default=str) + "\n")
         out.print(f"wrote {json_out}")
 
 

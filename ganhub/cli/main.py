@@ -29,11 +29,18 @@ DEFAULT_COMMAND_PLUGINS = (
 def build_cli() -> typer.Typer:
     """The typer app with the default commands and every healthy plugin's."""
     cli = typer.Typer(help="ganhub: run, download and manage GAN image models.", no_args_is_help=True)
+    cli.callback()(_options)
     registry = Registry.discover()
     for name in DEFAULT_COMMAND_PLUGINS:
         registry.add_plugin(importlib.import_module(name), name)
     registry.call_hook("register_commands", cli=cli)
     return cli
+
+
+def _options(verbose: bool = typer.Option(False, "--verbose", "-v", help="errors list their details (e.g. every weight source tried)")) -> None:
+    """ganhub: run, download and manage GAN image models."""
+    if verbose:  # read by main() when it phrases an error; this process only
+        os.environ["GANHUB_VERBOSE"] = "1"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         code = build_cli()(args=argv, standalone_mode=False)  # typer.Exit's code is returned
         return _exit(code if isinstance(code, int) else 0)
     except GanhubError as exc:
-        console.print(f"[red]error:[/red] {escape(phrase(exc))}", highlight=False, soft_wrap=True)
+        verbose = os.environ.get("GANHUB_VERBOSE", "") not in ("", "0")
+        console.print(f"[red]error:[/red] {escape(phrase(exc, verbose))}", highlight=False, soft_wrap=True)
         return _exit(2)
     except (typer.Exit, SystemExit) as exc:
         return _exit(getattr(exc, "exit_code", getattr(exc, "code", 0)))

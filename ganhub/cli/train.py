@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from ganhub.cli.console import out
 from ganhub.hookspecs import hookimpl
 
-out = Console()
 
 
 def train(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from ganhub import atomic
 from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.onnx.graph import (EXPORTERS, build_network, dynamic_axes, export_graph, finalize_graph, half_io,
@@ -81,7 +82,7 @@ def _publish(model_id: str, partial: list[Path], report: ExportReport, out_dir: 
         path.replace(path.with_suffix(""))
     for precision in {"fp16", "int8"} - set(report.files):  # older variants would not match
         exported_path(model_id, precision, out_dir).unlink(missing_ok=True)
-    Path(report.report_path).write_text(report.to_json(), encoding="utf-8")
+    atomic.write_text(report.report_path, report.to_json())
 
 
 def _export_all(model: Model, network: "torch.nn.Module", constraints: InputConstraints,

@@ -219,10 +219,10 @@ def find_onnx_file(model: "Model", weights: Path | None, device: str, precision:
         precision = "fp16" if device.startswith("cuda") and fp16.exists() else "fp32"
     path = exported_path(model_id, precision)
     if not path.exists():
-        flag = {"fp16": " --fp16", "int8": " --int8"}.get(precision, "")
         raise GanhubError(
-            f"no ONNX export of '{model_id}' at {path}: run `ganhub export {model_id}{flag}` first "
-            f"(or set {EXPORT_DIR_ENV} to the folder holding it)"
+            f"no ONNX export of '{model_id}' at {path}", action="export-onnx",
+            fix=f"export it first (ganhub.onnx.export_model), or set {EXPORT_DIR_ENV} to the folder holding it",
+            model_id=model_id, precision_flag={"fp16": " --fp16", "int8": " --int8"}.get(precision, ""),
         )
     return path
 

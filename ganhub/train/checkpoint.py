@@ -7,14 +7,13 @@ like every other torch file ganhub reads: a checkpoint from elsewhere cannot run
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ganhub import atomic
 from ganhub.errors import GanhubError
 
 FORMAT_VERSION = 1
@@ -33,10 +32,9 @@ def save_checkpoint(run: Path, step: int, trainer_state: dict[str, Any], config:
     folder.mkdir(parents=True, exist_ok=True)
     payload = {"version": FORMAT_VERSION, "step": step, "trainer": trainer_state,
                "config": config, "history": history}
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
-        torch.save(payload, handle)
     path = folder / LAST
-    os.replace(handle.name, path)
+    with atomic.atomic_path(path) as temporary:  # fsynced, then renamed over the last one
+        torch.save(payload, temporary)
     return path
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganhub import atomic
 from ganhub.errors import GanhubError
 from ganhub.train import metrics
 from ganhub.train.config import TrainConfig, config_from_dict
@@ -96,7 +97,7 @@ def evaluate_run(run: Path, *, data: Path | None = None, samples: int = 256, fea
     result = {"run": str(run), "model": cfg.model, "step": info["step"], "ema": info["ema"],
               "samples": samples, "features": extractor.name, "data": folder, "seed": seed,
               "metrics": scores, "seconds": round(time.perf_counter() - started, 2)}
-    (report or run / REPORT).write_text(json.dumps(result, indent=2))
+    atomic.write_text(report or run / REPORT, json.dumps(result, indent=2))
     return result
 
 

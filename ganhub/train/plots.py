@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganhub import atomic
+
 CURVE_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)]
 
 
@@ -31,8 +33,8 @@ def save_grid(images: torch.Tensor, path: Path, columns: int | None = None, upsc
     picture = Image.fromarray(image_grid(images, columns))
     if upscale > 1:
         picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.Resampling.NEAREST)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(path)
+    with atomic.atomic_path(path) as temporary:
+        picture.save(temporary, format="PNG")
     return path
 
 
@@ -75,7 +77,8 @@ def _matplotlib_curve(steps: list[float], curves: dict[str, np.ndarray], path: P
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path)
+    with atomic.atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
     return path
 
 
@@ -98,5 +101,6 @@ def _pil_curve(steps: list[float], curves: dict[str, np.ndarray], path: Path,
             draw.line(points, fill=colour, width=2)
         draw.text((margin + 8, margin // 2 + 4 + 12 * index), name, fill=colour)
     draw.text((4, height - margin + 4), f"{low:.3g}..{high:.3g}", fill="black")
-    picture.save(path)
+    with atomic.atomic_path(path) as temporary:
+        picture.save(temporary, format="PNG")
     return path

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganhub import atomic
 from ganhub.errors import GanhubError
 from ganhub.train.external import refuse_external
 from ganhub.published import REPO_PATTERN, CONFIG, FORMAT, WEIGHTS, model_id_for
@@ -71,8 +72,8 @@ def build_folder(run: Path, repo: str, folder: Path | None = None) -> Path:
     info = json.loads((run / EXPORT_INFO).read_text())
     refuse_external(info["config"]["model"], "publish")
     config = published_config(info, repo, sha256_of(folder / WEIGHTS), evaluation)
-    (folder / CONFIG).write_text(json.dumps(config, indent=2))
-    (folder / "README.md").write_text(model_card(config, repo, folder))
+    atomic.write_text(folder / CONFIG, json.dumps(config, indent=2))
+    atomic.write_text(folder / "README.md", model_card(config, repo, folder))
     return folder
 
 

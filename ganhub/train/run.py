@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from ganhub import atomic
 from ganhub.errors import GanhubError
 from ganhub.train.checkpoint import checkpoint_dir, load_checkpoint, save_checkpoint
 from ganhub.train.config import RESUMABLE_KEYS, TrainConfig, config_from_dict
@@ -129,7 +130,7 @@ def train(
     else:
         torch.manual_seed(cfg.seed)  # dropout's global RNG: part of the run's seeded stream
     output.mkdir(parents=True, exist_ok=True)
-    (output / RUN_CONFIG).write_text(json.dumps(cfg.to_dict(), indent=2))
+    atomic.write_text(output / RUN_CONFIG, json.dumps(cfg.to_dict(), indent=2))
     loop = _Loop(trainer, cfg, output, history)
     seconds = loop.run(start, progress)
     return TrainResult(output, cfg, trainer, history, cfg.steps - start, seconds)
@@ -180,7 +181,7 @@ class _Loop:
         export_generator(self.trainer, self.output, step)
         if self.history:
             save_loss_curve(self.history, self.output / "loss_curve.png")
-        (self.output / "history.json").write_text(json.dumps(self.history))
+        atomic.write_text(self.output / "history.json", json.dumps(self.history))
 
     def finish(self, step: int) -> None:
         """Final checkpoint, export and sample grid (``samples.png``)."""
@@ -212,6 +213,6 @@ def export_generator(trainer: Trainer, output: Path, step: int) -> Path:
             "kind": trainer.kind, "step": step, "ema": trainer.ema is not None,
             "config": trainer.cfg.to_dict()}
     path = save_safetensors(network.state_dict(), output / EXPORT_WEIGHTS, {"step": str(step)})
-    (output / EXPORT_INFO).write_text(json.dumps(info, indent=2))
+    atomic.write_text(output / EXPORT_INFO, json.dumps(info, indent=2))
     trainer.g.train()
     return path

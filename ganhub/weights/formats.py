@@ -13,6 +13,7 @@ import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from ganhub import atomic
 from ganhub.errors import WeightsError
 
 if TYPE_CHECKING:
@@ -93,5 +94,6 @@ def save_safetensors(state: StateDict, path: Path, metadata: dict[str, str] | No
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
-    save_file(tensors, str(path), metadata=metadata)
+    with atomic.atomic_path(path) as temporary:
+        save_file(tensors, str(temporary), metadata=metadata)
     return path

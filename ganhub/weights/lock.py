@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ganhub import atomic
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,5 @@ def write_entry(entry: LockEntry) -> Path:
     """Add or replace one entry; written atomically so a crash never truncates the lock."""
     entries = read_lock()
     entries[entry.uri] = entry
-    path = lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"version": 1, "weights": {uri: asdict(e) for uri, e in sorted(entries.items())}}
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        json.dump(payload, tmp, indent=2)
-    os.replace(tmp.name, path)
-    return path
+    return atomic.write_text(lock_path(), json.dumps(payload, indent=2))

