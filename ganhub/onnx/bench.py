@@ -209,10 +209,18 @@ def print_table(result: dict[str, Any], console: "Console | None" = None) -> Non
     columns += [("onnx/torch", "onnx/torch")] if {"torch", "onnx"} <= set(runtimes) else []
     columns += [(f"{r}_mpx_per_s", f"{r} Mpx/s") for r in runtimes]
     columns += [(f"{r}_gflop_per_s", f"{r} GFLOP/s") for r in runtimes] if fpp else []
-    table = Table("size", *(header for _, header in columns), title=title, box=box.SIMPLE)
-    for row in result["rows"]:
-        table.add_row(str(row["size"]), *(_cell(row.get(key)) for key, _ in columns))
-    console.print(table)
+    cells = [[str(row["size"]), *(_cell(row.get(key)) for key, _ in columns)] for row in result["rows"]]
+    if not console.is_terminal:  # piped: plain tab-separated lines, no header ever cut
+        console.print(title, soft_wrap=True, highlight=False)
+        for line in [["size", *(header for _, header in columns)], *cells]:
+            console.print("\t".join(line), soft_wrap=True, highlight=False)
+    else:
+        table = Table("size", *(header for _, header in columns), title=title, box=box.SIMPLE)
+        for column in table.columns:
+            column.no_wrap, column.min_width = True, len(str(column.header))
+        for line in cells:
+            table.add_row(*line)
+        console.print(table)
     console.print(f"load average {result.get('load_average_1min')}, torch threads "
                   f"{result.get('torch_threads')}, repeats {result['repeats']} (medians)")
     for note in result.get("notes", []):

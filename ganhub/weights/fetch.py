@@ -62,7 +62,8 @@ def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
             place = next((name for kind, name in UNREACHABLE.items() if isinstance(exc, kind)), None)
             if place and place not in unreachable:
                 unreachable.append(place)
-            attempts.append(f"{source.uri}: {exc}")
+            # One line per source: the error names the source itself when it can.
+            attempts.append(str(exc) if source.uri in str(exc) else f"{source.uri}: {exc}")
             continue
         return ResolvedWeights(**{**resolved.__dict__, "attempts": tuple(attempts)})
     if not attempts:

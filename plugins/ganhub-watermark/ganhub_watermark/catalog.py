@@ -17,7 +17,7 @@ WEIGHTS_SIZE = 708872
 CHANNELS = 16
 
 CGAN_DESCRIPTION = (
-    "A small U-Net (≈0.35 M parameters) trained by ganhub (`ganhub train`, on CPU) to find AND "
+    "A small U-Net (≈0.35 M parameters) trained with ganhub's own training tools (on CPU) to find AND "
     "remove semi-transparent text and logo watermarks. Like WDNet, it estimates the "
     "watermark's opacity and colour and inverts the blend, so the photo under the mark is "
     "recovered rather than painted over. Only pixels under its predicted mask change, and "
@@ -29,8 +29,7 @@ CGAN_DESCRIPTION = (
 LAMA_DESCRIPTION = (
     "LaMa (Suvorov et al., 2021) large-mask inpainting through spandrel's architecture. No "
     "default weights: no weights-only big-lama file on the Hub has a confirmed commit and "
-    "sha256, so bring your own (e.g. a big-lama state dict as .safetensors or .pth) with "
-    "--weights. Fills the painted mask (white = remove); pair it with the watermark model's "
+    "sha256, so bring your own (e.g. a big-lama state dict as .safetensors or .pth). Fills the painted mask (white = remove); pair it with the watermark model's "
     "predicted mask to remove marks the small model detects but cannot fill well."
 )
 
