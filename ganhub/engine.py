@@ -10,49 +10,88 @@ hosting many models keeps only the recently used ones in memory.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable
 
 from ganhub import pipeline
 from ganhub.errors import GanhubError, WeightsUnavailable
-from ganhub.model import Model
+from ganhub.model import Model, weight_sources
 from ganhub.pipeline import Loaded, RunResult
 from ganhub.registry import Registry
 from ganhub.runtime.base import Session, pick_device
 from ganhub.spec import Kind, WeightSource
 from ganhub.weights.fetch import ResolvedWeights, resolve_weights
 
-RUNTIMES = ("torch", "onnx")
+RUNTIMES = ("auto", "torch", "onnx")  # auto: onnx when it exports with parity, else torch
 PIPELINES: dict[Kind, Callable[..., RunResult]] = {
     Kind.IMAGE_TO_IMAGE: pipeline.run_image_to_image,
     Kind.INPAINT: pipeline.run_inpaint,
     Kind.GENERATE: pipeline.run_generate,
 }
 LOAD_LOCK_STRIPES = 16
+log = logging.getLogger(__name__)
 
 
-def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, device: str) -> Session:
+def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, device: str,
+                  on_status: Callable[[str], None] | None = None) -> Session:
     path = weights.path if weights else None
     custom = model.open_session(path, device)
     if custom is not None:  # the model runs its own pipeline (e.g. two ONNX graphs)
         return custom
-    if runtime == "onnx" or (path is not None and model.onnx_file(path) is not None):
+    shipped = path is not None and model.onnx_file(path) is not None
+    graph = None if shipped or runtime == "torch" else _graph_for(model, weights, runtime, device, on_status)
+    if shipped or graph is not None:
         from ganhub.runtime.onnx_session import open_onnx
 
-        return open_onnx(model, path, device)
+        return open_onnx(model, path, device, onnx_path=graph)
     from ganhub.runtime.torch_session import open_torch
 
     return open_torch(model, path, device)
 
 
+def _graph_for(model: Model, weights: ResolvedWeights | None, runtime: str, device: str,
+               on_status: Callable[[str], None] | None) -> Path | None:
+    """The ONNX graph to run for ``onnx`` (exported on first use) or ``auto`` (None: use torch).
+
+    A graph the user exported (``ganhub export``) comes first; else the per-machine cache.
+    """
+    from ganhub.onnx import cache
+    from ganhub.runtime.onnx_session import find_onnx_file
+
+    if runtime == "auto" and not cache.auto_export_enabled():
+        return None
+    if not model.spec.onnx_exportable:
+        if runtime == "onnx":
+            raise GanhubError(f"model '{model.spec.id}' has no ONNX form: {model.spec.onnx_note}",
+                              fix="run it on the torch runtime", model_id=model.spec.id)
+        return None
+    try:
+        return find_onnx_file(model, weights.path if weights else None, device)
+    except GanhubError:
+        pass  # not exported by hand: the cache below
+    if runtime == "onnx":
+        return cache.ensure_graph(model, weights, on_status)
+    if cache.refusal(model, weights):
+        return None
+    try:
+        return cache.ensure_graph(model, weights, on_status)
+    except GanhubError as exc:
+        log.warning("running %s on torch: %s", model.spec.id, exc.summary())
+        return None
+
+
 class Engine:
     """Runs registered models; owns the bounded cache of loaded sessions."""
 
-    def __init__(self, registry: Registry, *, device: str | None = None, max_loaded: int = 3):
+    def __init__(self, registry: Registry, *, device: str | None = None, runtime: str = "auto",
+                 max_loaded: int = 3):
         self.registry = registry
         self.default_device = device
+        self.default_runtime = runtime  # for requests that name none
         self.max_loaded = max_loaded
         self._loaded: OrderedDict[tuple[str, ...], Loaded] = OrderedDict()
         # Striped load locks: a key always maps to the same lock, so one model loads once;
@@ -65,12 +104,13 @@ class Engine:
         self,
         model_id: str,
         *,
-        runtime: str = "torch",
+        runtime: str | None = None,
         device: str | None = None,
         weights: str | None = None,
         on_status: Callable[[str], None] | None = None,
     ) -> Loaded:
         """The loaded model, loading it (once, under a lock) when it is not cached."""
+        runtime = runtime or self.default_runtime
         if runtime not in RUNTIMES:
             raise GanhubError(f"unknown runtime '{runtime}'", fix=f"use one of {', '.join(RUNTIMES)}")
         model = self.registry.get(model_id)
@@ -107,7 +147,7 @@ class Engine:
             raise
         if on_status:
             on_status(f"building {model.spec.id} on {device} ({runtime})")
-        session = _open_session(model, resolved, runtime, device)
+        session = _open_session(model, resolved, runtime, device, on_status)
         # ONNX sessions carry the exported network's constraints in the graph's metadata.
         constraints = getattr(session, "constraints", None) or model.constraints_for(
             getattr(session, "network", None)
@@ -117,18 +157,7 @@ class Engine:
     @staticmethod
     def sources(model: Model, weights: str | None) -> tuple[WeightSource, ...]:
         """The weight sources to try: the spec's, or the user's own where the model allows."""
-        if weights is None:
-            if not model.spec.weights:
-                raise GanhubError(f"model '{model.spec.id}' runs weights you supply",
-                                  fix="give a weights file or hf://owner/repo/file@<commit>",
-                                  action="supply-weights", model_id=model.spec.id)
-            return model.spec.weights
-        if not model.spec.accepts_user_weights:
-            raise GanhubError(f"model '{model.spec.id}' uses its own pinned weights",
-                              why="only models that accept user weights take other files",
-                              fix="run it without your own weights", action="drop-user-weights",
-                              model_id=model.spec.id)
-        return (WeightSource(weights, user_supplied=True),)
+        return weight_sources(model, weights)
 
     def loaded(self) -> list[tuple[str, ...]]:
         """Keys of the sessions in memory, least recently used first."""
@@ -140,7 +169,7 @@ class Engine:
         model_id: str,
         *,
         params: dict[str, Any] | None = None,
-        runtime: str = "torch",
+        runtime: str | None = None,
         device: str | None = None,
         weights: str | None = None,
         on_status: Callable[[str], None] | None = None,

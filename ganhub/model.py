@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ganhub.spec import InputConstraints, Kind, ModelSpec
+from ganhub.errors import GanhubError
+from ganhub.spec import InputConstraints, Kind, ModelSpec, WeightSource
 
 if TYPE_CHECKING:  # torch is imported lazily: registration must stay cheap
     import torch
@@ -105,3 +106,19 @@ class GenerateModel(Model):
 
     def example_inputs(self, height: int, width: int, batch: int = 1) -> tuple[np.ndarray, ...]:
         return self.latents(0, batch, self.spec.resolve_params())
+
+
+def weight_sources(model: Model, weights: str | None) -> tuple[WeightSource, ...]:
+    """The weight sources to try: the spec's, or the user's own file where the model allows."""
+    if weights is None:
+        if not model.spec.weights:
+            raise GanhubError(f"model '{model.spec.id}' runs weights you supply",
+                              fix="give a weights file or hf://owner/repo/file@<commit>",
+                              action="supply-weights", model_id=model.spec.id)
+        return model.spec.weights
+    if not model.spec.accepts_user_weights:
+        raise GanhubError(f"model '{model.spec.id}' uses its own pinned weights",
+                          why="only models that accept user weights take other files",
+                          fix="run it without your own weights", action="drop-user-weights",
+                          model_id=model.spec.id)
+    return (WeightSource(weights, user_supplied=True),)

@@ -85,8 +85,11 @@ def plugin_registry(module: ModuleType, name: str) -> "Registry":
 
 
 @contextmanager
-def offline_engine(registry: "Registry", hub_cache: Path) -> Iterator["Engine"]:
+def offline_engine(registry: "Registry", hub_cache: Path, runtime: str = "torch") -> Iterator["Engine"]:
     """A CPU engine with the Hub switched off and an empty Hub cache at ``hub_cache``.
+
+    Requests that name no runtime run on ``runtime`` (torch: the same path on every machine,
+    and no first-use ONNX export a test did not ask for).
 
     Hub sources are tried first for many models; offline, that attempt fails fast and
     locally, so packaged or ncnn fallbacks are what a test exercises. The environment is
@@ -97,7 +100,7 @@ def offline_engine(registry: "Registry", hub_cache: Path) -> Iterator["Engine"]:
     saved = {key: os.environ.get(key) for key in ("HF_HUB_OFFLINE", "HF_HUB_CACHE")}
     os.environ.update(HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(hub_cache))
     try:
-        yield Engine(registry, device="cpu")
+        yield Engine(registry, device="cpu", runtime=runtime)
     finally:
         for key, value in saved.items():
             if value is None:

@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 from hub_server import LocalHub
 
+# `--runtime auto` (the CLI's and the app's default) exports a model to ONNX on its first run and
+# caches the graph per machine; off here so every test runs the same runtime on every machine
+# and no test pays an export it did not ask for. tests/test_runtime_auto.py turns it on.
+os.environ.setdefault("GANHUB_AUTO_EXPORT", "0")
+
 # -- local Hugging Face Hub ----------------------------------------------------------------
 # `local_hub` serves files through the Hub's resolve protocol on 127.0.0.1 (tests/hub_server.py);
 # `hf_env` points the real huggingface_hub client at it and at a fresh cache in tmp_path.

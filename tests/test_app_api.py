@@ -490,7 +490,7 @@ def test_the_app_says_things_in_a_users_words(tmp_path: Path, monkeypatch: pytes
     demo = build_app(registry, Engine(registry, device="cpu"))
     blocks = list(demo.blocks.values())
     runtimes = [b for b in blocks if isinstance(b, gr.Radio) and b.label == "Runtime"]
-    assert [b.value for b in runtimes] == ["torch", "onnx", "torch", "torch"]
+    assert [b.value for b in runtimes] == ["auto", "onnx", "auto", "auto"]
     assert [value for _, value in runtimes[1].choices] == ["onnx"]
     weights = next(b for b in blocks if isinstance(b, gr.Textbox) and b.label == "Weights")
     assert weights.info == "a weights file this model can load; loaded weights-only, never executed"

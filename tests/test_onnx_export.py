@@ -235,24 +235,30 @@ def exported_conv(tmp_path, monkeypatch):
     return model, tmp_path / "export"
 
 
-def test_engine_runs_an_exported_model_on_onnxruntime(exported_conv):
+def test_engine_runs_an_exported_model_on_onnxruntime(exported_conv, tmp_path, monkeypatch):
     model, export_dir = exported_conv
+    monkeypatch.setenv("GANHUB_HOME", str(tmp_path / "home"))
     engine = Engine(_registry(model), device="cpu")
-    with pytest.raises(GanhubError, match="no ONNX export of 'conv-onnx'") as missing:
-        engine.load("conv-onnx", runtime="onnx")
-    # The CLI and the app each say the fix their own way; the core error names no flag.
-    from ganhub.cli.console import phrase
-    from ganhub.ui.errors import phrase as ui_phrase
-
-    assert "run `ganhub export conv-onnx` first" in phrase(missing.value)
-    assert "choose torch under Runtime" in ui_phrase(missing.value, "conv-onnx") and "--" not in ui_phrase(missing.value, "conv-onnx")
     export_model(model, None, export_dir)
     loaded = engine.load("conv-onnx", runtime="onnx")
     assert isinstance(loaded.session, OnnxSession) and loaded.session.runtime == "onnx"
+    assert loaded.session.path == export_dir / "conv-onnx.onnx"  # the user's own export comes first
+    assert not (tmp_path / "home" / "onnx").exists()
     assert loaded.session.device == "cpu" and loaded.session.providers == [CPU]
     image = np.random.default_rng(3).random((1, 3, 21, 30), dtype=np.float32)
     expected = engine.load("conv-onnx", runtime="torch").session.run(image)
     np.testing.assert_allclose(loaded.session.run(image), expected, atol=FP32_MAX_ABS)
+
+
+def test_the_fix_for_a_missing_export_is_phrased_per_front_end():
+    missing = GanhubError("no ONNX export of 'conv-onnx'", action="export-onnx", model_id="conv-onnx",
+                          precision_flag="")
+    # The CLI and the app each say the fix their own way; the core error names no flag.
+    from ganhub.cli.console import phrase
+    from ganhub.ui.errors import phrase as ui_phrase
+
+    assert "run `ganhub export conv-onnx` first" in phrase(missing)
+    assert "choose torch under Runtime" in ui_phrase(missing, "conv-onnx") and "--" not in ui_phrase(missing, "conv-onnx")
 
 
 def test_engine_generates_through_the_pipeline_on_onnxruntime(tmp_path, monkeypatch):

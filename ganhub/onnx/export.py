@@ -151,9 +151,9 @@ def _new_report(model: Model, out_dir: Path, opset: int, axes: dict[str, dict[in
 
 def resolve_model_weights(model: Model, weights: str | None) -> Path | None:
     """The local weights file for ``model`` (its own sources, or ``weights`` for BYO models)."""
-    from ganhub.engine import Engine
+    from ganhub.model import weight_sources
     from ganhub.weights import resolve_weights
 
     if weights is None and not model.spec.weights:
         return None
-    return resolve_weights(Engine.sources(model, weights)).path
+    return resolve_weights(weight_sources(model, weights)).path

@@ -136,7 +136,7 @@ def runtime_choices(spec: ModelSpec) -> tuple[str, ...]:
     """
     if spec.weights and all(_is_onnx(source.uri) for source in spec.weights):
         return ("onnx",)
-    return ("torch", "onnx") if spec.onnx_exportable else ("torch",)
+    return ("auto", "torch", "onnx") if spec.onnx_exportable else ("torch",)
 
 
 def runtime_text(spec: ModelSpec) -> str:
@@ -145,7 +145,7 @@ def runtime_text(spec: ModelSpec) -> str:
     if choices == ("onnx",):
         return "ONNX: its weights are an ONNX graph, run by onnxruntime"
     if "onnx" in choices:
-        return "torch, or ONNX when the server has an export of this model"
+        return "auto: ONNX (exported once, checked against torch) where it is faster, else torch"
     # The plugin's onnx_note says why in a developer's terms (graph inputs, torch calls): not here.
     return "torch only (this model has no ONNX form)"
 

@@ -73,10 +73,10 @@ def test_stylegan2_refuses_a_checkpoint_of_another_shape(tiny_checkpoint):
 def test_engine_runs_dcgan_from_a_fresh_registry(registry, dcgan_weights):
     from ganhub import Engine
 
-    result = Engine(registry, device="cpu").run("dcgan-faces-64", seed=1, count=4)
+    result = Engine(registry, device="cpu", runtime="torch").run("dcgan-faces-64", seed=1, count=4)
     assert len(result.images) == 4 and result.images[0].shape == (64, 64, 3)
     assert not np.array_equal(result.images[0], result.images[1])
-    again = Engine(registry, device="cpu").run("dcgan-faces-64", seed=2, count=1)
+    again = Engine(registry, device="cpu", runtime="torch").run("dcgan-faces-64", seed=2, count=1)
     np.testing.assert_allclose(again.images[0], result.images[1], atol=1e-6)  # image i = seed + i
 
 

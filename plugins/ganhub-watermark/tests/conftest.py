@@ -21,7 +21,7 @@ def registry() -> Registry:
 @pytest.fixture(scope="session")
 def cgan(registry: Registry) -> Loaded:
     """ganhub-watermark-cgan with its packaged weights (pkg://, sha256-checked) on the CPU."""
-    return Engine(registry).load("ganhub-watermark-cgan", device="cpu")
+    return Engine(registry, runtime="torch").load("ganhub-watermark-cgan", device="cpu")
 
 
 @pytest.fixture(scope="session")

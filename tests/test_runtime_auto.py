@@ -1,0 +1,127 @@
+"""`--runtime auto`: a model is exported to ONNX once (with the parity check), cached per machine
+and weights file, and run on onnxruntime from then on; an export that fails is remembered and
+the model runs on torch; `--runtime onnx` exports on first use instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ganhub
+from ganhub.engine import Engine
+from ganhub.onnx import FP32_MAX_ABS
+from ganhub.onnx import cache
+from ganhub.registry import Registry
+from ganhub_test_models import ConvModel, identity_model
+
+
+class UnexportableConv(ConvModel):
+    """Builds a network whose forward reads a numpy array: tracing cannot follow it."""
+
+    def build(self, weights: Path | None):
+        import torch
+
+        class Opaque(torch.nn.Module):
+            def forward(self, x):
+                return torch.from_numpy(np.clip(x.numpy() * 0.5, 0, 1))
+
+        return Opaque()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GANHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(cache.AUTO_EXPORT_ENV, "1")
+    monkeypatch.setenv("GANHUB_EXPORT_DIR", str(tmp_path / "no-hand-exports"))
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"seeded in build()")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "home"
+
+
+def engine_for(model: ganhub.Model) -> Engine:
+    return Engine(Registry.from_models(model), device="cpu")
+
+
+def photo() -> np.ndarray:
+    return np.random.default_rng(5).random((40, 56, 3), dtype=np.float32)
+
+
+def test_auto_exports_once_then_runs_the_cached_graph(home: Path) -> None:
+    model = identity_model("conv-auto", weights="weights.bin", scale=2)
+    said: list[str] = []
+    first = engine_for(model).run("conv-auto", image=ganhub.imaging.read_image(photo()), on_status=said.append)
+    assert first.runtime == "onnx"
+    assert any("exporting conv-auto to ONNX once" in line for line in said), said
+    graphs = sorted(home.glob("onnx/conv-auto/*/conv-auto.onnx"))
+    assert len(graphs) == 1 and json.loads(graphs[0].with_suffix(".json").read_text())["parity"]
+    stamp = graphs[0].stat().st_mtime_ns
+    said.clear()  # a new process (a new engine) finds the graph: no second export
+    again = engine_for(model).run("conv-auto", image=ganhub.imaging.read_image(photo()), on_status=said.append)
+    assert again.runtime == "onnx" and not any("exporting" in line for line in said)
+    assert graphs[0].stat().st_mtime_ns == stamp
+    on_torch = engine_for(model).run("conv-auto", runtime="torch", image=ganhub.imaging.read_image(photo()))
+    np.testing.assert_allclose(again.images[0], on_torch.images[0], atol=FP32_MAX_ABS)
+
+
+def test_new_weights_get_their_own_export(home: Path, tmp_path: Path) -> None:
+    model = identity_model("conv-versions", weights="weights.bin")
+    engine_for(model).load("conv-versions", runtime="auto")
+    (tmp_path / "weights.bin").write_bytes(b"another release")
+    engine_for(model).load("conv-versions", runtime="auto")
+    assert len(list(home.glob("onnx/conv-versions/*/conv-versions.onnx"))) == 2
+
+
+def test_a_failed_export_is_remembered_and_the_model_runs_on_torch(home: Path, caplog) -> None:
+    model = UnexportableConv(identity_model("opaque", weights="weights.bin").spec)
+    result = engine_for(model).run("opaque", image=ganhub.imaging.read_image(photo()))
+    assert result.runtime == "torch"
+    refused = list(home.glob("onnx/opaque/*/refused.json"))
+    assert len(refused) == 1 and json.loads(refused[0].read_text())["reason"]
+    assert "running opaque on torch" in caplog.text
+    caplog.clear()  # the next run does not try again
+    assert engine_for(model).run("opaque", image=ganhub.imaging.read_image(photo())).runtime == "torch"
+    assert "exporting" not in caplog.text and "running opaque on torch" not in caplog.text
+
+
+def test_runtime_onnx_exports_on_first_use_and_says_so_when_it_cannot(home: Path) -> None:
+    model = identity_model("conv-onnx-first", weights="weights.bin")
+    assert engine_for(model).load("conv-onnx-first", runtime="onnx").session.runtime == "onnx"
+    opaque = UnexportableConv(identity_model("opaque-onnx", weights="weights.bin").spec)
+    with pytest.raises(ganhub.GanhubError) as refused:
+        engine_for(opaque).load("opaque-onnx", runtime="onnx")
+    assert "opaque-onnx" in str(refused.value)
+
+
+def test_the_switch_off_keeps_auto_on_torch(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.AUTO_EXPORT_ENV, "0")
+    model = identity_model("conv-off", weights="weights.bin")
+    assert engine_for(model).run("conv-off", image=ganhub.imaging.read_image(photo())).runtime == "torch"
+    assert not (home / "onnx").exists()
+
+
+def test_two_processes_exporting_at_once_leave_one_graph(home: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "export_once.py"
+    script.write_text(
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from ganhub.engine import Engine\nfrom ganhub.registry import Registry\n"
+        "from ganhub_test_models import identity_model\n"
+        "model = identity_model('conv-race', weights='weights.bin', scale=2)\n"
+        "print(Engine(Registry.from_models(model), device='cpu').load('conv-race', runtime='auto').session.runtime)\n"
+    )
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "GANHUB_HOME": str(home), cache.AUTO_EXPORT_ENV: "1"}
+    runs = [subprocess.Popen([sys.executable, str(script), tests], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [out.strip() for out, _ in outputs] == ["onnx", "onnx"], [err[-2000:] for _, err in outputs]
+    assert len(list(home.glob("onnx/conv-race/*/conv-race.onnx"))) == 1
+    assert not list(home.glob("onnx/conv-race/*/*.partial"))
