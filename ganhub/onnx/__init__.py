@@ -10,7 +10,8 @@ Modules, each importing only those listed before it: ``timing`` (latency medians
 ``photos`` (real photo crops for calibration and benchmarks), ``report`` (the report's
 dataclasses), ``graph`` (build the network, write the graph), ``parity`` (compare with torch,
 the thresholds), ``int8`` (quantisation), ``export`` (``export_model``), ``bench`` (timing
-runtimes side by side, ``run_bench`` here; the only module that calls ``export``).
+runtimes side by side, ``run_bench`` here) and ``cache`` (the per-machine graphs that
+``--runtime auto`` and ``onnx`` export on first use): the two modules that call ``export``.
 
 Names below are imported on first use, so ``import ganhub.onnx`` pulls in neither torch nor onnx.
 """

@@ -145,7 +145,7 @@ def runtime_text(spec: ModelSpec) -> str:
     if choices == ("onnx",):
         return "ONNX: its weights are an ONNX graph, run by onnxruntime"
     if "onnx" in choices:
-        return "auto: ONNX (exported once, checked against torch) where it is faster, else torch"
+        return "auto: ONNX (exported once on first use and checked against torch), else torch"
     # The plugin's onnx_note says why in a developer's terms (graph inputs, torch calls): not here.
     return "torch only (this model has no ONNX form)"
 
