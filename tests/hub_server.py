@@ -4,18 +4,32 @@ huggingface_hub 2.4.0's ``hf_hub_download`` (without Xet) only ever sends ``HEAD
 to ``{endpoint}/{repo_id}/resolve/{quote(revision, safe="")}/{quote(filename)}``; it needs
 ``X-Repo-Commit`` and an ``ETag`` (else FileMetadataError) and checks the byte count against
 ``Content-Length``. 404s are told apart only by the ``X-Error-Code`` header.
+
+Faults for tests: ``corrupt`` serves other bytes under the right ETag, ``cut`` drops the
+connection part-way through a file, ``stall`` holds a download part-way until the test says go.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+@dataclass
+class _Fault:
+    """How the next GETs of one file misbehave: the body stops at byte ``at`` of the file."""
+
+    at: int
+    times: int  # GETs still to misbehave
+    go: threading.Event | None = None  # None: close the connection there; else wait for it, then finish
 
 
 class LocalHub:
@@ -25,10 +39,12 @@ class LocalHub:
         self._trees: dict[str, dict[str, dict[str, bytes]]] = {}  # repo -> commit -> path -> bytes
         self._branches: dict[str, dict[str, str]] = {}  # repo -> branch -> head commit
         self._corrupted: dict[tuple[str, str], bytes] = {}  # (repo, path) -> bytes served instead
+        self._faults: dict[tuple[str, str], _Fault] = {}  # (repo, path) -> how its next GETs break
         self._lock = threading.Lock()  # handler threads read while the test thread may add files
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.requests: list[tuple[str, str]] = []  # (method, raw path) of every request received
+        self.ranges: list[tuple[str, str]] = []  # (raw path, Range header) of every GET that sent one
         self.endpoint = ""
 
     def add_file(
@@ -64,6 +80,50 @@ class LocalHub:
             flipped = bytes(b ^ 0xFF for b in original)
             self._corrupted[(repo_id, path)] = flipped if data is None else data
 
+    def cut(self, repo_id: str, path: str, at: int, times: int = 1) -> None:
+        """The next ``times`` GETs of ``path`` close the connection once byte ``at`` of the file is sent.
+
+        The headers still promise the whole body, as when a network drops mid-download; a GET
+        that resumes at or past ``at`` (a Range request) gets no body bytes at all.
+        """
+        with self._lock:
+            self._faults[(repo_id, path)] = _Fault(at, times)
+
+    def stall(self, repo_id: str, path: str, at: int) -> threading.Event:
+        """The next GET of ``path`` sends the file up to byte ``at`` and waits; set the event to finish it.
+
+        A stalled download is one a test can watch in flight (a second process queuing behind
+        it, or a kill -9 in the middle); ``stop()`` sets every event so no handler is left waiting.
+        """
+        go = threading.Event()
+        with self._lock:
+            self._faults[(repo_id, path)] = _Fault(at, 1, go)
+        return go
+
+    def heal(self) -> None:
+        """Serve every file whole and as committed again: drop corruption, cuts and stalls."""
+        with self._lock:
+            self._corrupted.clear()
+        self._release_stalled()
+
+    def _release_stalled(self) -> None:
+        """Drop every cut and stall, letting stalled downloads finish."""
+        with self._lock:
+            stalled = [fault.go for fault in self._faults.values() if fault.go is not None]
+            self._faults.clear()
+        for go in stalled:
+            go.set()
+
+    def _take_fault(self, repo_id: str, path: str) -> _Fault | None:
+        """The fault for this GET, counting it down."""
+        with self._lock:
+            fault = self._faults.get((repo_id, path))
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    del self._faults[(repo_id, path)]
+            return fault
+
     def start(self) -> str:
         """Listen on a free port of 127.0.0.1 in a daemon thread; return the endpoint URL."""
         hub = self
@@ -90,6 +150,7 @@ class LocalHub:
 
     def stop(self) -> None:
         """Close the listening socket, so later requests get 'connection refused'."""
+        self._release_stalled()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -100,6 +161,8 @@ class LocalHub:
     def _answer(self, req: BaseHTTPRequestHandler, send_body: bool) -> None:
         """Resolve ``/{repo_id}/resolve/{revision}/{path}`` and answer the way the Hub does."""
         self.requests.append((req.command, req.path))
+        if req.headers.get("Range"):
+            self.ranges.append((req.path, req.headers["Range"]))
         repo, found, rest = urlsplit(req.path).path.lstrip("/").partition("/resolve/")
         revision, _, path = (unquote(part) for part in rest.partition("/"))
         with self._lock:
@@ -122,7 +185,7 @@ class LocalHub:
         # the client names the cached blob after it, so blobs/<sha256> can be checked by a test.
         etag = f'"{hashlib.sha256(data).hexdigest()}"'
         headers = {"X-Repo-Commit": commit, "ETag": etag, "Accept-Ranges": "bytes"}
-        status, total = 200, len(served)
+        status, total, start = 200, len(served), 0
         match = _RANGE_RE.fullmatch(req.headers.get("Range", "").strip())
         if match and match.group(1):  # "bytes=N-" or "bytes=N-M": what http_get sends to resume
             start, end = int(match.group(1)), min(int(match.group(2) or total - 1), total - 1)
@@ -130,7 +193,13 @@ class LocalHub:
                 return _send(req, 416, {"Content-Range": f"bytes */{total}"}, b"", send_body)
             status, served = 206, served[start : end + 1]
             headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-        _send(req, status, headers, served, send_body)
+        _send(req, status, headers, served, send_body=False)  # the headers; the body below
+        if not send_body:
+            return
+        fault = self._take_fault(unquote(repo), path)
+        if fault is None:
+            return _send_body(req, served)
+        _send_faulty(req, served, max(fault.at - start, 0), fault.go)
 
 
 def _send(
@@ -143,4 +212,19 @@ def _send(
     req.send_header("Content-Length", str(len(body)))
     req.end_headers()
     if send_body:
+        _send_body(req, body)
+
+
+def _send_body(req: BaseHTTPRequestHandler, body: bytes) -> None:
+    """The body; a client that went away (killed, or it gave up) is no error of the server's."""
+    with contextlib.suppress(OSError):
         req.wfile.write(body)
+
+
+def _send_faulty(req: BaseHTTPRequestHandler, body: bytes, keep: int, go: threading.Event | None) -> None:
+    """The first ``keep`` bytes, then either the connection closes (HTTP/1.0 closes after each
+    answer, so returning short is the drop) or, once ``go`` is set, the rest."""
+    _send_body(req, body[:keep])
+    if go is not None:
+        go.wait()
+        _send_body(req, body[keep:])

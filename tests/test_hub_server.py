@@ -7,6 +7,7 @@ client upgrade that changes an exception class or the offline fallback shows up 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -147,3 +148,33 @@ def test_range_requests_and_unknown_paths(local_hub: LocalHub) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{local_hub.endpoint}/api/models/{REPO}")
     assert info.value.code == 404
+
+
+def test_cut_drops_the_connection_part_way_and_counts_down(local_hub: LocalHub) -> None:
+    data = bytes(range(256)) * 40
+    commit = local_hub.add_file(REPO, "G.safetensors", data)
+    url = f"{local_hub.endpoint}/{REPO}/resolve/{commit}/G.safetensors"
+    local_hub.cut(REPO, "G.safetensors", at=1000, times=2)
+    with urllib.request.urlopen(url, timeout=10) as response:  # the headers still promise the whole file
+        assert response.headers["Content-Length"] == str(len(data))
+        with pytest.raises(http.client.IncompleteRead) as info:
+            response.read()
+    assert info.value.partial == data[:1000]
+    resume = urllib.request.Request(url, headers={"Range": "bytes=600-"})  # the cut is at file byte 1000
+    with urllib.request.urlopen(resume, timeout=10) as response:
+        with pytest.raises(http.client.IncompleteRead) as info:
+            response.read()
+    assert info.value.partial == data[600:1000] and local_hub.ranges[-1][1] == "bytes=600-"
+    with urllib.request.urlopen(url, timeout=10) as response:  # both faulty GETs are spent
+        assert response.read() == data
+
+
+def test_stall_holds_a_download_until_released(local_hub: LocalHub) -> None:
+    data = b"x" * 5000
+    commit = local_hub.add_file(REPO, "G.safetensors", data)
+    go = local_hub.stall(REPO, "G.safetensors", at=1000)
+    url = f"{local_hub.endpoint}/{REPO}/resolve/{commit}/G.safetensors"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read(1000) == data[:1000]  # sent before the stall
+        go.set()
+        assert response.read() == data[1000:]

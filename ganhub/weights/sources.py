@@ -15,11 +15,13 @@ import importlib.metadata as metadata
 import os
 import re
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ganhub.errors import WeightsError
+from ganhub.weights.faults import DownloadInterrupted, disk_full, is_no_space
 from ganhub.weights.pypi import SCHEME as PYPI_SCHEME
 from ganhub.weights.pypi import PypiRef, parse_pypi
 
@@ -139,16 +141,23 @@ def _hub_unreachable() -> str | None:
     return None
 
 
-def fetch_hub(ref: HubRef) -> Path:
-    """Download (or reuse from the Hub cache) one file; errors say what to do."""
-    import huggingface_hub
-    from huggingface_hub import errors as hf_errors
+def fetch_hub(ref: HubRef, refresh: bool = False) -> Path:
+    """Download (or reuse from the Hub cache) one file; errors say what to do.
 
-    cached = cached_hub_path(ref) if ref.pinned else None
+    ``refresh`` downloads again even when cached (a corrupt copy); the cached file is replaced
+    only once the new one is complete, so a failed refresh leaves it as it was.
+    """
+    import huggingface_hub
+
+    cached = cached_hub_path(ref) if ref.pinned and not refresh else None
     if cached is not None:  # a pinned commit never changes: no need to ask the Hub
         return cached
+    # A refresh is asked for because the cached copy is bad, so "not in the cache" would mislead.
+    missing = f"{ref} cannot be downloaded again" if refresh else f"{ref} is not in the Hub cache"
+    if refresh and hub_offline():  # the client refuses force_download with local_files_only
+        raise HubUnreachable(missing, why="HF_HUB_OFFLINE is set")
     if not hub_offline() and (reason := _hub_unreachable()):
-        raise HubUnreachable(f"{ref} is not in the Hub cache and the Hub cannot be reached", why=reason)
+        raise HubUnreachable(f"{missing} and the Hub cannot be reached", why=reason)
     try:
         path = huggingface_hub.hf_hub_download(
             ref.repo_id,
@@ -157,21 +166,43 @@ def fetch_hub(ref: HubRef) -> Path:
             cache_dir=hub_cache_dir(),
             endpoint=hub_endpoint(),
             local_files_only=hub_offline(),
+            force_download=refresh,
         )
-    except hf_errors.RepositoryNotFoundError:
-        raise WeightsError(f"Hub repo '{ref.repo_id}' not found (or private)") from None
-    except hf_errors.RevisionNotFoundError:
-        raise WeightsError(f"revision '{ref.revision}' not found in '{ref.repo_id}'") from None
-    except hf_errors.EntryNotFoundError as exc:
-        if isinstance(exc, hf_errors.LocalEntryNotFoundError):
-            raise HubUnreachable(
-                f"{ref} is not in the Hub cache and the Hub cannot be reached",
-                why="HF_HUB_OFFLINE is set" if hub_offline() else "",
-            ) from None
-        raise WeightsError(f"file '{ref.path}' not found in '{ref.repo_id}'@{ref.revision}") from None
-    except (OSError, ValueError, hf_errors.HfHubHTTPError) as exc:
-        raise WeightsError(f"could not download {ref}: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        error = _hub_error(ref, exc)
+        if error is None:
+            raise
+        raise error from None
     return Path(path)
+
+
+def _hub_error(ref: HubRef, exc: Exception) -> WeightsError | None:
+    """What huggingface_hub raised, as the error a user can act on; None for a bug (it propagates)."""
+    from huggingface_hub import errors as hf_errors
+
+    if isinstance(exc, hf_errors.RepositoryNotFoundError):
+        return WeightsError(f"Hub repo '{ref.repo_id}' not found (or private)")
+    if isinstance(exc, hf_errors.RevisionNotFoundError):
+        return WeightsError(f"revision '{ref.revision}' not found in '{ref.repo_id}'")
+    if isinstance(exc, hf_errors.LocalEntryNotFoundError):
+        return HubUnreachable(f"{ref} is not in the Hub cache and the Hub cannot be reached",
+                              why="HF_HUB_OFFLINE is set" if hub_offline() else "")
+    if isinstance(exc, hf_errors.EntryNotFoundError):
+        return WeightsError(f"file '{ref.path}' not found in '{ref.repo_id}'@{ref.revision}")
+    if is_no_space(exc):  # huggingface_hub removes its partial file; say which disk is full
+        return disk_full(ref, hub_cache_dir(), "HF_HOME")
+    if isinstance(exc, _transport_errors()):  # the client already retried (and resumed) before this
+        return DownloadInterrupted(f"the download of {ref} was interrupted", why=str(exc),
+                                   fix="try again: the partial file was not kept", action="retry")
+    if isinstance(exc, (OSError, ValueError, hf_errors.HfHubHTTPError)):
+        return WeightsError(f"could not download {ref}: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    # huggingface_hub's HTTP client raises its own connection errors (not OSError) when a
+    # download breaks off; which client depends on its version, and it is imported by now.
+    return tuple(module.TransportError for name in ("httpx2", "httpx") if (module := sys.modules.get(name)))
 
 
 def cached_hub_path(ref: HubRef) -> Path | None:
