@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Sequence, Union
 
@@ -24,6 +24,7 @@ from PIL import Image, ImageFile
 
 from ganhub import atomic
 from ganhub.errors import GanhubError, ImageError
+from ganhub.media import metadata as media_metadata
 
 DEFAULT_MAX_PIXELS = 40_000_000
 """Largest input read_image accepts by default (40 MP, about 1.4 GB as float32 RGB)."""
@@ -64,6 +65,7 @@ class DecodedImage:
     bit_depth: int  # 8 or 16: precision of the source, so outputs can be written back alike
     mode: str  # source PIL mode ("RGB", "P", "I;16" …); "RGB;16"/"RGBA;16" for 16-bit colour
     notes: tuple[str, ...] = ()  # what was done that the user should know
+    metadata: media_metadata.ImageMetadata | None = None  # ICC/EXIF/XMP an output keeps (None for arrays)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -179,7 +181,7 @@ def _from_pil(image: Image.Image, name: str, head: bytes | None, max_pixels: int
         note, orient = _ORIENTATIONS[orientation]
         rgb, alpha = orient(rgb), None if alpha is None else orient(alpha)
         notes.append(f"applied EXIF orientation ({note})")
-    return _decoded(rgb, alpha, bit_depth, mode, notes)
+    return replace(_decoded(rgb, alpha, bit_depth, mode, notes), metadata=media_metadata.from_pil(image))
 
 
 def _orientation(image: Image.Image) -> int:
@@ -359,12 +361,15 @@ def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None, bit_depth: int = 8)
 
 
 def write_image(
-    path: str | os.PathLike[str], rgb: np.ndarray, alpha: np.ndarray | None = None, bit_depth: int = 8
+    path: str | os.PathLike[str], rgb: np.ndarray, alpha: np.ndarray | None = None, bit_depth: int = 8,
+    *, metadata: media_metadata.ImageMetadata | None = None,
 ) -> Path:
     """Write PNG (8 or 16 bits per channel), JPEG or WebP, chosen by the file extension.
 
     JPEG and WebP hold 8 bits only, so ``bit_depth`` applies to PNG; JPEG has no alpha,
-    so passing alpha with a .jpg path raises ImageError. Returns the written path.
+    so passing alpha with a .jpg path raises ImageError. ``metadata`` (an input's
+    ``DecodedImage.metadata``) is written along: ICC, EXIF (orientation reset, sizes updated),
+    XMP; None writes none. Returns the written path.
     """
     path = Path(path)
     fmt = _WRITABLE.get(path.suffix.lower())
@@ -373,10 +378,12 @@ def write_image(
     _check_layout(rgb, alpha)
     if alpha is not None and fmt == "JPEG":
         raise ImageError(f"JPEG cannot store transparency; write '{path.with_suffix('.png').name}' (use .png)")
+    metadata = media_metadata.for_output(metadata, rgb.shape[1], rgb.shape[0])
     if fmt == "PNG" and bit_depth == 16:
-        return atomic.write_bytes(path, _encode_png16(rgb, alpha))
+        return atomic.write_bytes(path, media_metadata.add_to_png(_encode_png16(rgb, alpha), metadata))
     image = to_pil(rgb, alpha)
     options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}, "PNG": {}}[fmt]
+    options = {**options, **media_metadata.save_options(metadata, fmt)}
     with atomic.atomic_path(path) as temporary:  # a kill mid-write never leaves a torn file
         image.save(temporary, fmt, **options)
     return path
