@@ -26,7 +26,7 @@ from ganhub.runtime.base import Session, pick_device
 from ganhub.spec import Kind, WeightSource
 from ganhub.weights.fetch import ResolvedWeights, resolve_weights
 
-RUNTIMES = ("auto", "torch", "onnx")  # auto: onnx when it exports with parity, else torch
+RUNTIMES = ("auto", "torch", "onnx")  # auto: the fastest accurate path (onnx.fastest on CPUs)
 PIPELINES: dict[Kind, Callable[..., RunResult]] = {
     Kind.IMAGE_TO_IMAGE: pipeline.run_image_to_image,
     Kind.INPAINT: pipeline.run_inpaint,
@@ -43,6 +43,8 @@ def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, d
     if custom is not None:  # the model runs its own pipeline (e.g. two ONNX graphs)
         return custom
     shipped = path is not None and model.onnx_file(path) is not None
+    if not shipped and runtime == "auto" and device == "cpu" and _measures_paths(model, weights):
+        return _fastest_on_cpu(model, weights, on_status)
     graph = None if shipped or runtime == "torch" else _graph_for(model, weights, runtime, device, on_status)
     if shipped or graph is not None:
         from ganhub.runtime.onnx_session import open_onnx
@@ -51,6 +53,32 @@ def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, d
     from ganhub.runtime.torch_session import open_torch
 
     return open_torch(model, path, device)
+
+
+def _measures_paths(model: Model, weights: ResolvedWeights | None) -> bool:
+    """Whether ``auto`` measures its candidates for this model (not when switched off, or when
+    the user exported a graph by hand: that one is used as before)."""
+    from ganhub.onnx import cache
+    from ganhub.runtime.onnx_session import find_onnx_file
+
+    if not cache.auto_export_enabled():
+        return False
+    try:
+        find_onnx_file(model, weights.path if weights else None, "cpu")
+    except GanhubError:
+        return True
+    return False
+
+
+def _fastest_on_cpu(model: Model, weights: ResolvedWeights | None,
+                    on_status: Callable[[str], None] | None) -> Session:
+    """The path ``auto`` measured fastest among the accurate ones (onnx fp32, torch bf16, fp32)."""
+    from ganhub.onnx import fastest
+    from ganhub.runtime.torch_session import open_torch
+
+    path = weights.path if weights else None
+    choice, session = fastest.choose(model, weights, lambda: open_torch(model, path, "cpu", "fp32"), on_status)
+    return session if session is not None else fastest.open_choice(model, weights, choice)
 
 
 def _graph_for(model: Model, weights: ResolvedWeights | None, runtime: str, device: str,

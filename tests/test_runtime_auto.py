@@ -1,6 +1,7 @@
-"""`--runtime auto`: a model is exported to ONNX once (with the parity check), cached per machine
-and weights file, and run on onnxruntime from then on; an export that fails is remembered and
-the model runs on torch; `--runtime onnx` exports on first use instead of failing.
+"""`--runtime auto`: on a CPU the candidates (torch fp32, torch bf16 where the CPU has it, the
+ONNX export) are measured once per machine and weights file, the fastest accurate one is
+recorded in choice.json and run from then on; the export happens once (with the parity check)
+and an export that fails is remembered; `--runtime onnx` exports on first use instead of failing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import ganhub
 from ganhub.engine import Engine
 from ganhub.onnx import FP32_MAX_ABS
-from ganhub.onnx import cache
+from ganhub.onnx import cache, fastest
 from ganhub.registry import Registry
 from ganhub_test_models import ConvModel, identity_model
 
@@ -47,25 +48,52 @@ def engine_for(model: ganhub.Model) -> Engine:
     return Engine(Registry.from_models(model), device="cpu")
 
 
+def recorded(home: Path, model_id: str) -> dict:
+    """The choice.json ``auto`` wrote for ``model_id`` (exactly one weights file)."""
+    (path,) = home.glob(f"onnx/{model_id}/*/{fastest.CHOICE_FILE}")
+    return json.loads(path.read_text())
+
+
+def runtime_of(path: str) -> str:
+    """The runtime a result line names for a recorded path."""
+    return {"onnx-fp32": "onnx", "torch-fp32": "torch", "torch-bf16": "torch-bf16"}[path]
+
+
 def photo() -> np.ndarray:
     return np.random.default_rng(5).random((40, 56, 3), dtype=np.float32)
 
 
-def test_auto_exports_once_then_runs_the_cached_graph(home: Path) -> None:
+def test_auto_measures_once_then_runs_the_recorded_choice(home: Path) -> None:
     model = identity_model("conv-auto", weights="weights.bin", scale=2)
     said: list[str] = []
     first = engine_for(model).run("conv-auto", image=ganhub.imaging.read_image(photo()), on_status=said.append)
-    assert first.runtime == "onnx"
+    choice = recorded(home, "conv-auto")
+    assert any("measuring the fastest accurate runtime" in line for line in said), said
     assert any("exporting conv-auto to ONNX once" in line for line in said), said
+    assert {"torch-fp32", "onnx-fp32"} <= set(choice["ms"]) and choice["path"] in choice["ms"]
+    assert choice["ms"][choice["path"]] == min(t for name, t in choice["ms"].items() if name not in choice["refused"])
+    assert first.runtime == runtime_of(choice["path"])
     graphs = sorted(home.glob("onnx/conv-auto/*/conv-auto.onnx"))
     assert len(graphs) == 1 and json.loads(graphs[0].with_suffix(".json").read_text())["parity"]
     stamp = graphs[0].stat().st_mtime_ns
-    said.clear()  # a new process (a new engine) finds the graph: no second export
+    said.clear()  # a new process (a new engine) reads the choice: no second export or measurement
     again = engine_for(model).run("conv-auto", image=ganhub.imaging.read_image(photo()), on_status=said.append)
-    assert again.runtime == "onnx" and not any("exporting" in line for line in said)
+    assert again.runtime == first.runtime and not any("exporting" in s or "measuring" in s for s in said), said
     assert graphs[0].stat().st_mtime_ns == stamp
     on_torch = engine_for(model).run("conv-auto", runtime="torch", image=ganhub.imaging.read_image(photo()))
-    np.testing.assert_allclose(again.images[0], on_torch.images[0], atol=FP32_MAX_ABS)
+    assert on_torch.runtime == "torch"
+    np.testing.assert_allclose(again.images[0], on_torch.images[0], atol=0.01)  # bf16 is within 40 dB
+
+
+def test_a_recorded_choice_from_another_cpu_is_measured_again(home: Path) -> None:
+    model = identity_model("conv-moved", weights="weights.bin")
+    engine_for(model).load("conv-moved", runtime="auto")
+    (path,) = home.glob(f"onnx/conv-moved/*/{fastest.CHOICE_FILE}")
+    moved = {**json.loads(path.read_text()), "path": "torch-fp32", "machine": "another-cpu"}
+    path.write_text(json.dumps(moved))
+    said: list[str] = []
+    engine_for(model).load("conv-moved", runtime="auto", on_status=said.append)
+    assert any("measuring" in line for line in said) and recorded(home, "conv-moved")["machine"] != "another-cpu"
 
 
 def test_new_weights_get_their_own_export(home: Path, tmp_path: Path) -> None:
@@ -76,16 +104,29 @@ def test_new_weights_get_their_own_export(home: Path, tmp_path: Path) -> None:
     assert len(list(home.glob("onnx/conv-versions/*/conv-versions.onnx"))) == 2
 
 
-def test_a_failed_export_is_remembered_and_the_model_runs_on_torch(home: Path, caplog) -> None:
+def test_a_failed_export_is_remembered_and_the_model_runs_on_torch(home: Path) -> None:
     model = UnexportableConv(identity_model("opaque", weights="weights.bin").spec)
     result = engine_for(model).run("opaque", image=ganhub.imaging.read_image(photo()))
-    assert result.runtime == "torch"
+    choice = recorded(home, "opaque")
+    assert result.runtime in {"torch", "torch-bf16"} and result.runtime == runtime_of(choice["path"])
+    assert "onnx-fp32" in choice["refused"] and "onnx-fp32" not in choice["ms"]
     refused = list(home.glob("onnx/opaque/*/refused.json"))
     assert len(refused) == 1 and json.loads(refused[0].read_text())["reason"]
-    assert "running opaque on torch" in caplog.text
-    caplog.clear()  # the next run does not try again
-    assert engine_for(model).run("opaque", image=ganhub.imaging.read_image(photo())).runtime == "torch"
-    assert "exporting" not in caplog.text and "running opaque on torch" not in caplog.text
+    said: list[str] = []  # the next run neither exports nor measures again
+    again = engine_for(model).run("opaque", image=ganhub.imaging.read_image(photo()), on_status=said.append)
+    assert again.runtime == result.runtime and not any("exporting" in s or "measuring" in s for s in said)
+
+
+def test_bf16_is_a_candidate_only_where_the_cpu_has_it(home: Path) -> None:
+    from ganhub.runtime.cpu import native_bf16
+
+    model = identity_model("conv-bf16", weights="weights.bin")
+    engine_for(model).load("conv-bf16", runtime="auto")
+    choice = recorded(home, "conv-bf16")
+    if native_bf16():
+        assert "torch-bf16" in choice["ms"] and choice["psnr_db"]["torch-bf16"] >= fastest.BF16_MIN_PSNR
+    else:
+        assert "hardware" in choice["refused"]["torch-bf16"] and "torch-bf16" not in choice["ms"]
 
 
 def test_runtime_onnx_exports_on_first_use_and_says_so_when_it_cannot(home: Path) -> None:
@@ -122,6 +163,7 @@ def test_two_processes_exporting_at_once_leave_one_graph(home: Path, tmp_path: P
     runs = [subprocess.Popen([sys.executable, str(script), tests], cwd=tmp_path, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [run.communicate(timeout=300) for run in runs]
-    assert [out.strip() for out, _ in outputs] == ["onnx", "onnx"], [err[-2000:] for _, err in outputs]
+    expected = runtime_of(recorded(home, "conv-race")["path"])  # measured once, under a lock
+    assert [out.strip() for out, _ in outputs] == [expected, expected], [err[-2000:] for _, err in outputs]
     assert len(list(home.glob("onnx/conv-race/*/conv-race.onnx"))) == 1
     assert not list(home.glob("onnx/conv-race/*/*.partial"))

@@ -1,4 +1,8 @@
-"""The torch runtime: fp32 on CPU, fp16 on CUDA with a guard that falls back to fp32."""
+"""The torch runtime: fp32 (or bf16 autocast) on CPU, fp16 on CUDA with a guard that falls back to fp32.
+
+On CPU, 4-D weights and inputs are channels-last (oneDNN's native layout: no reorder per
+convolution) and the allocator keeps freed activations for the next tile (runtime.cpu).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class TorchSession:
-    """A built network on one device, run under ``torch.inference_mode``."""
+    """A built network on one device, run under ``torch.inference_mode``.
+
+    ``precision``: "fp32", "fp16" (CUDA) or "bf16" (CPU autocast: weights stay fp32, matrix
+    maths runs in bf16; chosen by ``--runtime auto`` only where the CPU has bf16 in hardware
+    and the output matches fp32 within the parity bar).
+    """
 
     runtime = "torch"
 
@@ -31,8 +40,14 @@ class TorchSession:
         if precision == "auto":
             precision = "fp16" if device.startswith("cuda") else "fp32"
         self.precision = precision
+        self.runtime = "torch-bf16" if precision == "bf16" else "torch"  # what a result line names
+        if precision == "bf16" and device != "cpu":
+            raise GanhubError(f"bf16 runs on the CPU here, not on {device}", fix="use fp16 or fp32 on a GPU")
         self._dtype = torch.float16 if precision == "fp16" else torch.float32
+        self._channels_last = device == "cpu"
         self._network = network.eval().to(device=device, dtype=self._dtype)
+        if self._channels_last:
+            _channels_last_weights(self._network)
         for parameter in self._network.parameters():
             parameter.requires_grad_(False)
         self._switch_lock = threading.Lock()
@@ -52,14 +67,20 @@ class TorchSession:
     def _forward(self, inputs: tuple[np.ndarray, ...]) -> np.ndarray:
         import torch
 
-        tensors = [
-            torch.from_numpy(np.ascontiguousarray(x)).to(self.device, self._dtype) for x in inputs
-        ]
-        with torch.inference_mode():
+        tensors = [self._tensor(x) for x in inputs]
+        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.precision == "bf16"):
             output = self._network(*tensors)
         if isinstance(output, (tuple, list)):
             output = output[0]
         return output.float().cpu().numpy()
+
+    def _tensor(self, x: np.ndarray) -> "torch.Tensor":
+        import torch
+
+        tensor = torch.from_numpy(np.ascontiguousarray(x)).to(self.device, self._dtype)
+        if self._channels_last and tensor.ndim == 4:
+            tensor = tensor.contiguous(memory_format=torch.channels_last)
+        return tensor
 
     def _fall_back_to_fp32(self) -> None:
         import torch
@@ -69,6 +90,16 @@ class TorchSession:
                 log.warning("fp16 output was NaN/black on %s; switching to fp32", self.device)
                 self._network = self._network.float()
                 self._dtype, self.precision = torch.float32, "fp32"
+
+
+def _channels_last_weights(network: "torch.nn.Module") -> None:
+    """4-D weights to channels-last in place (``Module.to(memory_format=…)`` refuses networks
+    that also hold 5-D weights, like StyleGAN's modulated convolutions)."""
+    import torch
+
+    for tensor in [*network.parameters(), *network.buffers()]:
+        if tensor.ndim == 4:
+            tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
 
 
 def _looks_broken(output: np.ndarray, inputs: tuple[np.ndarray, ...]) -> bool:
@@ -82,6 +113,10 @@ def open_torch(model: "Model", weights: Path | None, device: str, precision: str
     """Build ``model``'s network from ``weights`` and place it on ``device``."""
     import torch
 
+    from ganhub.runtime.cpu import tune_allocator
+
+    if device == "cpu":
+        tune_allocator()
     network = model.build(weights)
     if not isinstance(network, torch.nn.Module):
         raise GanhubError(

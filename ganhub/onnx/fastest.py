@@ -1,0 +1,147 @@
+"""``--runtime auto`` on a CPU: the fastest path that stays accurate, measured once per machine.
+
+The candidates are torch fp32 (the reference), torch bf16 autocast (only where the CPU does
+bf16 in hardware: elsewhere torch emulates it, slower than fp32) and onnxruntime on the cached
+fp32 export (``cache.ensure_graph``, parity-checked at export). Each is timed on a real photo
+crop side by side in one process (interleaved rounds, the fastest of three each); bf16 must match fp32 by PSNR >= 40 dB on the same crop. The
+fastest one wins and is recorded in ``choice.json`` beside the cached graph, keyed by this
+machine's CPU (``runtime.cpu.machine_key``), so later runs open the chosen path straight away
+(an onnx choice never imports the torch network). Delete the file to measure again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ganhub import atomic
+from ganhub.errors import GanhubError
+from ganhub.model import Model
+from ganhub.onnx import cache
+from ganhub.onnx.parity import FP16_MIN_PSNR, psnr
+from ganhub.onnx.timing import interleaved_best_ms
+from ganhub.runtime.cpu import machine_key, native_bf16
+
+if TYPE_CHECKING:
+    from ganhub.runtime.base import Session
+    from ganhub.weights.fetch import ResolvedWeights
+
+CHOICE_FILE = "choice.json"
+PROBE_SIDE = 128  # big enough that per-call overheads do not decide, small enough to take seconds
+BF16_MIN_PSNR = FP16_MIN_PSNR  # the same bar as an fp16 export
+log = logging.getLogger(__name__)
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The path ``auto`` runs a model on, and what was measured to pick it."""
+
+    path: str  # "onnx-fp32" | "torch-bf16" | "torch-fp32"
+    machine: str
+    ms: dict[str, float] = field(default_factory=dict)  # candidate -> median ms on the probe crop
+    psnr_db: dict[str, float] = field(default_factory=dict)  # candidate -> PSNR against torch fp32
+    refused: dict[str, str] = field(default_factory=dict)  # candidate -> why it was not eligible
+
+    @property
+    def runtime(self) -> str:
+        return self.path.split("-")[0]
+
+    @property
+    def precision(self) -> str:
+        return self.path.split("-")[1]
+
+
+def cached_choice(model: Model, weights: "ResolvedWeights | None") -> Choice | None:
+    """The choice measured earlier on this machine for these weights, or None."""
+    path = cache.cache_folder(model.spec.id, weights) / CHOICE_FILE
+    try:
+        choice = Choice(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if choice.machine != machine_key():  # a shared home on another CPU: measure again
+        return None
+    if choice.runtime == "onnx" and cache.cached_graph(model, weights) is None:
+        return None  # the graph was deleted: measure again
+    return choice
+
+
+def choose(model: Model, weights: "ResolvedWeights | None", build: Callable[[], "Session"],
+           say: Say | None = None) -> tuple[Choice, "Session | None"]:
+    """The recorded choice, or measure the candidates now; returns it and, for a torch path,
+    the session already built (``build`` opens torch fp32 on the CPU)."""
+    import filelock  # two processes starting at once: the second reads the first one's choice
+
+    found = cached_choice(model, weights)
+    if found is not None:
+        return found, None
+    folder = cache.cache_folder(model.spec.id, weights)
+    folder.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(str(folder / ".choice.lock")):
+        found = cached_choice(model, weights)
+        if found is not None:
+            return found, None
+        if say:
+            say(f"measuring the fastest accurate runtime for {model.spec.id} on this CPU (once)")
+        choice, sessions = _measure(model, weights, build(), say)
+        atomic.write_text(folder / CHOICE_FILE, json.dumps(asdict(choice), indent=2))
+    log.info("auto runtime for %s: %s (%s)", model.spec.id, choice.path,
+             ", ".join(f"{name} {ms:.0f} ms" for name, ms in choice.ms.items()))
+    return choice, sessions.get(choice.path)
+
+
+def _measure(model: Model, weights: "ResolvedWeights | None", reference: "Session",
+             say: Say | None) -> tuple[Choice, dict[str, "Session"]]:
+    from ganhub.onnx.photos import bench_inputs, load_photos
+    from ganhub.runtime.torch_session import TorchSession
+
+    inputs = bench_inputs(model, _probe_side(model), load_photos()[0])
+    expected = reference.run(*inputs)
+    sessions: dict[str, "Session"] = {"torch-fp32": reference}
+    refused: dict[str, str] = {}
+    if native_bf16():
+        sessions["torch-bf16"] = TorchSession(reference.network, "cpu", "bf16")  # type: ignore[attr-defined]
+    else:
+        refused["torch-bf16"] = "this CPU has no bf16 in hardware (torch would emulate it)"
+    try:
+        sessions["onnx-fp32"] = _onnx_session(model, weights, say)
+    except GanhubError as exc:
+        refused["onnx-fp32"] = exc.summary()
+    runs = {name: (lambda session=session: session.run(*inputs)) for name, session in sessions.items()}
+    ms = {name: round(t, 1) for name, t in interleaved_best_ms(runs).items()}
+    scores = {name: round(psnr(session.run(*inputs), expected), 1)
+              for name, session in sessions.items() if name != "torch-fp32"}
+    if scores.get("torch-bf16", np.inf) < BF16_MIN_PSNR:
+        refused["torch-bf16"] = f"PSNR {scores['torch-bf16']} dB against fp32 is under {BF16_MIN_PSNR:g} dB"
+    eligible = {name: t for name, t in ms.items() if name not in refused}
+    best = min(eligible, key=eligible.__getitem__)
+    return Choice(best, machine_key(), ms, scores, refused), sessions
+
+
+def _onnx_session(model: Model, weights: "ResolvedWeights | None", say: Say | None) -> "Session":
+    from ganhub.runtime.onnx_session import open_onnx
+
+    if not model.spec.onnx_exportable:
+        raise GanhubError(f"no ONNX form: {model.spec.onnx_note}")
+    graph = cache.ensure_graph(model, weights, say)
+    return open_onnx(model, weights.path if weights else None, "cpu", onnx_path=graph)
+
+
+def _probe_side(model: Model) -> int:
+    constraints = model.constraints_for(None)
+    side = max(PROBE_SIDE, constraints.min_side)
+    return side + (-side % constraints.multiple_of)
+
+
+def open_choice(model: Model, weights: "ResolvedWeights | None", choice: Choice) -> "Session":
+    """Open the recorded path (no measuring): onnx from the cached graph, torch at its precision."""
+    if choice.runtime == "onnx":
+        return _onnx_session(model, weights, None)
+    from ganhub.runtime.torch_session import open_torch
+
+    return open_torch(model, weights.path if weights else None, "cpu", choice.precision)
