@@ -68,8 +68,8 @@ def tiled_apply(
     """Run ``fn`` (N×C×h×w → N×C'×h·scale×w·scale) over ``x`` in overlapping, feathered tiles.
 
     ``overlap`` is the context a tile gets beyond each seam: neighbouring tiles share a band
-    of 2 × overlap pixels (tiles advance by ``tile - 2 * overlap``; the last one is shifted
-    back inside the image) and are blended across it by the weights of ``_window``. ``x`` is
+    of at least 2 × overlap pixels (tiles are spread evenly and shrunk to the smallest size that
+    keeps that band, see ``_tile_plan``) and are blended across it by the weights of ``_window``. ``x`` is
     padded (reflect) to a multiple of ``multiple_of`` as an untiled run would be and ``tile``
     is rounded down to that multiple, so every tile has a valid size without its own padding.
     ``tile=0``, or an image that fits one tile, runs ``fn`` once. ``progress(done, total)`` is
@@ -85,17 +85,15 @@ def tiled_apply(
         if progress:
             progress(1, 1)
         return crop_to(output, height * scale, width * scale)
-    rows, cols = _tile_starts(ph, tile, overlap), _tile_starts(pw, tile, overlap)
+    (th, rows), (tw, cols) = _tile_plan(ph, tile, overlap, multiple_of), _tile_plan(pw, tile, overlap, multiple_of)
     total, done = len(rows) * len(cols), 0
     if progress:
         progress(0, total)
     accum: np.ndarray | None = None
     weight_sum = np.zeros((ph * scale, pw * scale), np.float32)
     for i, top in enumerate(rows):
-        th = min(tile, ph)
         wy = _window(th, scale, overlap, i > 0, i < len(rows) - 1)
         for j, left in enumerate(cols):
-            tw = min(tile, pw)
             out = _run_tile(fn, padded[:, :, top : top + th, left : left + tw], scale)
             if accum is None:
                 accum = np.zeros((*out.shape[:2], ph * scale, pw * scale), np.float32)
@@ -130,10 +128,35 @@ def _check_tiling(x: np.ndarray, scale: int, tile: int, overlap: int, multiple_o
     return rounded
 
 
-def _tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets along one axis: stride tile - 2 × overlap, the last tile shifted inside."""
+def _tile_plan(length: int, tile: int, overlap: int, multiple_of: int) -> tuple[int, list[int]]:
+    """The tile size and evenly spaced starts along one axis.
+
+    As few tiles as ``tile`` allows, then each shrunk to the smallest multiple of
+    ``multiple_of`` that still leaves neighbours sharing ≥ 2 × overlap: at 1024 px with
+    256/16 that is five 232-px tiles (1160 px processed) instead of five 256-px tiles with the
+    last one shifted back (1280 px). Falls back to the full size if rounding leaves no room.
+    """
     if length <= tile:
-        return [0]
+        return length, [0]
+    count = -(-(length - 2 * overlap) // (tile - 2 * overlap))  # ceil: tiles the stride needs
+    size = -(-(length + 2 * overlap * (count - 1)) // count)
+    size += -size % multiple_of
+    while size < tile and _tightest_overlap(length, size, count) < 2 * overlap:
+        size += multiple_of
+    size = min(size, tile)
+    starts = [i * (length - size) // (count - 1) for i in range(count)]
+    if _tightest_overlap(length, size, count) < 2 * overlap:  # cannot happen for size == tile; guard
+        return tile, _shifted_starts(length, tile, overlap)
+    return size, starts
+
+
+def _tightest_overlap(length: int, size: int, count: int) -> int:
+    starts = [i * (length - size) // (count - 1) for i in range(count)]
+    return min(size - (b - a) for a, b in zip(starts, starts[1:]))
+
+
+def _shifted_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Stride tile - 2 × overlap, the last tile shifted back inside the image."""
     starts = list(range(0, length - tile, tile - 2 * overlap))
     starts.append(length - tile)
     return starts

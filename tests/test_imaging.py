@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile, ImageOps
 
-from ganhub.errors import ImageError
+from ganhub import imaging
+from ganhub.errors import GanhubError, ImageError
 from ganhub.imaging import (
     DEFAULT_MAX_PIXELS,
     read_image,
@@ -347,3 +348,20 @@ def test_to_pil(astronaut):
     assert to_pil(astronaut / 255).mode == "RGB"
     image = to_pil(astronaut / 255, np.zeros(astronaut.shape[:2]), bit_depth=16)
     assert image.mode == "RGBA" and np.array_equal(np.asarray(image)[..., :3], astronaut)
+
+
+def test_png_level_is_fast_by_default_settable_and_lossless(tmp_path, monkeypatch) -> None:
+    from skimage import data
+
+    photo = data.astronaut().astype(np.float32) / 255.0
+    fast = imaging.write_image(tmp_path / "fast.png", photo)
+    small = imaging.write_image(tmp_path / "small.png", photo, png_level=9)
+    monkeypatch.setenv(imaging.PNG_LEVEL_ENV, "9")
+    from_env = imaging.write_image(tmp_path / "env.png", photo)
+    assert small.stat().st_size < fast.stat().st_size and from_env.stat().st_size == small.stat().st_size
+    for path in (fast, small):  # the level trades size for time, never pixels
+        np.testing.assert_array_equal(imaging.read_image(path).rgb, imaging.read_image(small).rgb)
+    monkeypatch.setenv(imaging.PNG_LEVEL_ENV, "fast")
+    with pytest.raises(GanhubError, match="GANHUB_PNG_LEVEL"):
+        imaging.write_image(tmp_path / "bad.png", photo)
+    assert not (tmp_path / "bad.png").exists()

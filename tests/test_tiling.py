@@ -77,7 +77,24 @@ def test_tiled_matches_untiled_on_a_real_crop():
     # tiles advance by tile - 2 × overlap = 32: ceil((L - 2 × overlap) / 32) per axis
     total = -(-(200 - 32) // 32) * -(-(170 - 32) // 32)
     assert calls == [(i, total) for i in range(0, total + 1)] and total == 30  # 0: started
-    assert all(size == (64, 64) for size in sizes[1:])
+    # every tile shares one size, shrunk from 64 so the overlap is no more than it must be
+    (height, width), = set(sizes[1:])
+    assert height <= 64 and width <= 64 and total * height * width < total * 64 * 64
+
+
+def test_even_tiles_process_fewer_pixels_and_keep_the_overlap():
+    from ganhub.tiling import _tile_plan
+
+    for length, tile, overlap, multiple in [(1024, 256, 16, 4), (768, 256, 16, 4), (257, 256, 16, 1),
+                                            (1000, 512, 16, 8), (4001, 256, 16, 1), (90, 40, 4, 2)]:
+        size, starts = _tile_plan(length, tile, overlap, multiple)
+        shifted = len(range(0, length - tile, tile - 2 * overlap)) + 1  # the old plan's tile count
+        assert size <= tile and size % multiple == 0 and len(starts) == shifted
+        assert starts[0] == 0 and starts[-1] + size == length  # the image is covered edge to edge
+        assert all(a + size - b >= 2 * overlap for a, b in zip(starts, starts[1:]))
+        assert len(starts) * size <= shifted * tile
+    size, starts = _tile_plan(1024, 256, 16, 4)  # the case the issue measured: 1280 px → 1160
+    assert len(starts) * size == 1160
 
 
 def test_tiled_with_multiple_of_8_and_odd_sizes():
