@@ -20,6 +20,7 @@ DEFAULT_COMMAND_PLUGINS = (
     "ganhub.cli.models",  # list, info, download, lock
     "ganhub.cli.run",  # run
     "ganhub.cli.serve",  # serve (the app)
+    "ganhub.cli.status",  # status (Ray Serve deployments)
     "ganhub.cli.export",  # export, bench
     "ganhub.cli.train",  # train, eval, publish
     "ganhub.cli.new_plugin",  # new-plugin

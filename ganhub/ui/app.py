@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from ganhub.engine import Engine
+    from ganhub.executors import Executor
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def _model_tabs(registry: Registry, runner: Runner, models: list[Any]) -> None:
                                api_visibility="private", concurrency_limit=None, show_progress="hidden")
 
 
-def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool = True) -> "gr.Blocks":
+def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool = True,
+              executor: "Executor | None" = None) -> "gr.Blocks":
     """The Gradio app for every model in ``registry``; nothing is loaded until first use.
 
     Within a task, models whose weights are here come first; the others are marked ("· needs
@@ -98,12 +100,13 @@ def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool
     import gradio as gr
 
     from ganhub.ui import compare, status
+    from ganhub.ui.guard import GuardedBlocks  # API inputs checked, never a bare "Error"
 
-    runner = Runner(engine, allow_local_weights=allow_local_weights)
+    runner = Runner(engine, allow_local_weights=allow_local_weights, executor=executor)
     by_task: dict[str, list[Any]] = {}
     for model in registry.models():  # already ordered by task, then id
         by_task.setdefault(model.spec.task, []).append(model)
-    with gr.Blocks(title="ganhub", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+    with GuardedBlocks(title="ganhub", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         gr.Markdown(_header(registry))
         with gr.Tabs():
             for task, models in by_task.items():
@@ -117,7 +120,22 @@ def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool
                 compare.build_compare_tab(runner)
             with gr.Tab("Models", id="models"):
                 status.build_status_tab(runner)
+                if executor is not None:  # e.g. Ray Serve: replicas, queue, latency per model
+                    _deployments_section(executor)
     return demo
+
+
+def _deployments_section(executor: "Executor") -> None:
+    """A table of the executor's per-model figures, with a Refresh button."""
+    import gradio as gr
+
+    from ganhub.executors import stats_table
+
+    gr.Markdown(f"## Deployments ({executor.name})")
+    table = gr.Markdown(stats_table([]), elem_id="ganhub-deployments-table")
+    refresh = gr.Button("Refresh deployments", size="sm")
+    refresh.click(lambda: stats_table(executor.stats()), None, table, api_visibility="private",
+                  concurrency_limit=None)
 
 
 def configure_queue(demo: "gr.Blocks", queue_size: int | None = None) -> "gr.Blocks":
@@ -128,14 +146,17 @@ def configure_queue(demo: "gr.Blocks", queue_size: int | None = None) -> "gr.Blo
     return demo.queue(max_size=size, default_concurrency_limit=1, api_open=False)
 
 
-def launch_kwargs(host: str, port: int, share: bool, mcp: bool) -> dict[str, Any]:
-    """The hardened ``Blocks.launch`` settings (no extra file roots, no monitoring page)."""
+def launch_kwargs(host: str, port: int, share: bool, mcp: bool, max_file_size: str = MAX_FILE_SIZE) -> dict[str, Any]:
+    """The hardened ``Blocks.launch`` settings (no extra file roots, no monitoring page).
+
+    Uploads over ``max_file_size`` ("50mb") are refused while they stream in, before they are stored.
+    """
     return dict(
         server_name=host,
         server_port=port,
         share=share,
         show_error=False,  # only gr.Error messages reach users, never exception text
-        max_file_size=MAX_FILE_SIZE,
+        max_file_size=max_file_size,
         enable_monitoring=False,  # Gradio's /monitoring dashboard and /monitoring/summary
         allowed_paths=None,
         ssr_mode=False,  # no Node server beside Python
@@ -164,6 +185,7 @@ def launch(
     preload: Iterable[str] = (),
     plugins: Iterable[str] | None = None,
     queue_size: int | None = None,
+    max_file_size: str = MAX_FILE_SIZE,
 ) -> None:
     """Discover plugins, build the app and serve it (blocks until the server stops)."""
     from ganhub.engine import Engine
@@ -182,4 +204,4 @@ def launch(
     configure_queue(demo, queue_size)
     if preload_ids:
         preload_models(engine, preload_ids)
-    demo.launch(**launch_kwargs(host, port, share, mcp))
+    demo.launch(**launch_kwargs(host, port, share, mcp, max_file_size))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ganhub.errors import GanhubError
+from ganhub.executors import Executor, InProcessExecutor
 from ganhub.registry import Registry
 from ganhub.ui.errors import user_errors
 from ganhub.ui.names import widget_labels
@@ -48,10 +49,15 @@ def _gpu_decorator() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 class Runner:
-    """Runs models for the app: the shared Engine, progress, error messages, last-run info."""
+    """Runs models for the app: the shared Engine, progress, error messages, last-run info.
 
-    def __init__(self, engine: "Engine", *, allow_local_weights: bool = True):
+    Runs go through ``executor`` (default: the Engine in this process; ``ganhub serve --ray``
+    passes a :class:`~ganhub.executors.ray_executor.RayExecutor`).
+    """
+
+    def __init__(self, engine: "Engine", *, allow_local_weights: bool = True, executor: Executor | None = None):
         self.engine = engine
+        self.executor: Executor = executor or InProcessExecutor(engine)
         self.registry: Registry = engine.registry
         self.allow_local_weights = allow_local_weights
         self.last_runs: dict[str, LastRun] = {}
@@ -81,7 +87,7 @@ class Runner:
             if progress is not None:
                 progress((done, total), desc="running tiles", unit="tiles")
 
-        result = self.engine.run(model_id, progress=on_tile, on_status=on_status, **request)
+        result = self.executor.run(model_id, request, on_status=on_status, on_tile=on_tile)
         if result.load_seconds > LOAD_NOTE_SECONDS:  # the first run also paid for fetching and building
             result.notes.append(f"model loaded in {result.load_seconds:.1f} s (first use)")
         return result
