@@ -82,10 +82,10 @@ def blur(client: Client, path: str, tile: int = 64, overlap: int = 8) -> tuple:
 # -- one call per kind ---------------------------------------------------------------------
 def test_every_model_is_an_endpoint(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    for name in ("/test_good_blur", "/test_good_dots", "/realesr_animevideov3", "/compare"):
+    for name in ("/test_good_blur", "/test_good_blur_video", "/test_good_dots", "/realesr_animevideov3", "/compare"):
         assert name in endpoints
     assert [p["parameter_name"] for p in endpoints["/test_good_blur"]["parameters"]] == [
-        "image", "tile", "tile_overlap", "runtime"]
+        "image", "tile", "tile_overlap", "runtime", "strip_metadata"]
 
 
 def test_image_to_image_blurs_a_real_photo(client: Client, tmp_path: Path) -> None:
@@ -412,10 +412,10 @@ def test_api_names_and_server_side_weights_policy(tmp_path: Path) -> None:
     assert api_name_for("model.v2_b") == "model_v2_b"
     public = Runner(Engine(Registry(allow=None)), allow_local_weights=False)
     with pytest.raises(ganhub.GanhubError, match="only hf://"):
-        public._checked_weights("/etc/passwd")
-    assert public._checked_weights(" hf://o/r/f.pth@main ") == "hf://o/r/f.pth@main"
+        public.checked_weights("/etc/passwd")
+    assert public.checked_weights(" hf://o/r/f.pth@main ") == "hf://o/r/f.pth@main"
     local = Runner(Engine(Registry(allow=None)), allow_local_weights=True)
-    assert local._checked_weights(str(tmp_path)) == str(tmp_path)
+    assert local.checked_weights(str(tmp_path)) == str(tmp_path)
     settings = launch_kwargs("127.0.0.1", 7860, False, False)
     assert settings["show_error"] is False and settings["enable_monitoring"] is False
     assert settings["max_file_size"] == "50mb" and not settings["allowed_paths"] and settings["share"] is False
@@ -490,8 +490,9 @@ def test_the_app_says_things_in_a_users_words(tmp_path: Path, monkeypatch: pytes
     demo = build_app(registry, Engine(registry, device="cpu"))
     blocks = list(demo.blocks.values())
     runtimes = [b for b in blocks if isinstance(b, gr.Radio) and b.label == "Runtime"]
-    assert [b.value for b in runtimes] == ["auto", "onnx", "auto", "auto"]
-    assert [value for _, value in runtimes[1].choices] == ["onnx"]
+    # image-to-image tabs have two Runtime radios each: the Image and the Video / animation sub-tab
+    assert [b.value for b in runtimes] == ["auto", "auto", "onnx", "onnx", "auto", "auto", "auto", "auto"]
+    assert [value for _, value in runtimes[2].choices] == ["onnx"]
     weights = next(b for b in blocks if isinstance(b, gr.Textbox) and b.label == "Weights")
     assert weights.info == "a weights file this model can load; loaded weights-only, never executed"
     blend = next(b for b in blocks if isinstance(b, gr.Slider) and b.label == "Blend")

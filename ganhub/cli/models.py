@@ -1,21 +1,26 @@
 """``ganhub list | info | download | lock``: what is installed and where its weights are.
 
 Ids are never cut: on a terminal a table that wraps other columns first, piped a plain
-tab-separated line per model, and ``--json`` for scripts.
+tab-separated line per model, and ``--json`` for scripts. ``ganhub info --of OUTPUT`` reads
+back how an output (image, animation or video) was made.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
 
 from ganhub.cli.console import out, registry
-from ganhub.errors import WeightsUnavailable
+from ganhub.errors import GanhubError, WeightsUnavailable
 from ganhub.hookspecs import hookimpl
 from ganhub.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from ganhub.media.provenance import Provenance
 
 # What a user should read for each cache state of a model's best weight source.
 STATUS_WORDS = {"not downloaded": "needs download (Hub)", "not downloaded (PyPI)": "needs download (PyPI)"}
@@ -62,10 +67,16 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def info(
-    model_id: str,
-    as_json: bool = typer.Option(False, "--json", help="the spec and weight states as JSON"),
+    model_id: Optional[str] = typer.Argument(None, help="a model id (or leave it out and give --of)"),
+    of: Optional[Path] = typer.Option(None, "--of", help="an output file: print how ganhub made it"),
+    as_json: bool = typer.Option(False, "--json", help="the spec and weight states (or the record) as JSON"),
 ) -> None:
-    """A model's spec: description, params, input constraints, weight sources and cache state."""
+    """A model's spec: description, params, input constraints, weight sources and cache state;
+    with --of OUTPUT, the record of how that image, animation or video was made."""
+    if of is not None:
+        return _print_made(read_record(of), as_json)
+    if not model_id:
+        raise GanhubError("give a model id (`ganhub list` shows them) or --of OUTPUT")
     found = registry()
     model = found.get(model_id)
     data = _info_data(model.spec, model.kind.value, found.plugin_of(model_id))
@@ -110,6 +121,54 @@ def _print_info(data: dict[str, Any]) -> None:
         size = source["cached_bytes"]
         say(f"weights {index}: {source['uri']}\n  sha256 {source['sha256'] or '(none pinned)'}; "
             f"{source['status']}" + (f"; {size / 1e6:.1f} MB" if size else ""))
+
+
+def read_record(path: Path) -> "Provenance":
+    """The provenance record in ``path``; a GanhubError when it is missing, unreadable or has none."""
+    from ganhub.media import provenance
+
+    if not path.is_file():
+        raise GanhubError(f"'{path}' does not exist")
+    try:
+        record = provenance.read(path)
+    except Exception as exc:  # not an image or video this can open (Pillow or PyAV said why)
+        raise GanhubError(f"cannot read '{path.name}'", why=f"{type(exc).__name__}: {exc}") from None
+    if record is None:
+        raise GanhubError(f"'{path.name}' has no ganhub record",
+                          why="it was not made by ganhub, or a program rewrote it and dropped its metadata")
+    return record
+
+
+def _print_made(record: "Provenance", as_json: bool) -> None:
+    if as_json:
+        out.print_json(record.to_json())
+        return
+    for line in made_lines(record):
+        out.print(line, markup=False, highlight=False)
+
+
+def made_lines(record: "Provenance") -> list[str]:
+    """The record as readable lines: model, weights, params, seed, settings, runtime, version."""
+    lines = [f"model: {record.model}"]
+    if record.weights:
+        lines.append(f"weights: {record.weights}")
+    if record.sha256:
+        lines.append(f"  sha256 {record.sha256}")
+    lines += _values("params", record.params)
+    if record.seed is not None:
+        lines.append(f"seed: {record.seed}")
+    lines += _values("settings", record.settings)
+    if record.runtime or record.device:
+        lines.append(f"ran on: {record.device or '?'} ({record.runtime or '?'})")
+    if record.ganhub:
+        lines.append(f"ganhub: {record.ganhub}")
+    return lines
+
+
+def _values(title: str, values: dict[str, Any]) -> list[str]:
+    if not values:
+        return []
+    return [f"{title}: " + ", ".join(f"{name}={value}" for name, value in sorted(values.items()))]
 
 
 def download(

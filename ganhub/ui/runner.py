@@ -65,9 +65,14 @@ class Runner:
 
     def run(self, model_id: str, request: dict[str, Any], progress: Any = None) -> "RunResult":
         """Run ``model_id`` on a pipeline ``request``; failures raise ``gr.Error``."""
-        with user_errors(model_id, self.labels(model_id)):
-            request = dict(request, weights=self._checked_weights(request.get("weights")))
-            result = self._execute(model_id, request, progress)
+        from ganhub.runtime.cpu import release_free_memory
+
+        try:
+            with user_errors(model_id, self.labels(model_id)):
+                request = dict(request, weights=self.checked_weights(request.get("weights")))
+                result = self._execute(model_id, request, progress)
+        finally:
+            release_free_memory()  # a long-lived server: give back what this request freed
         self.last_runs[model_id] = LastRun(result.seconds, result.device, result.runtime, list(result.notes))
         return result
 
@@ -92,7 +97,7 @@ class Runner:
             result.notes.append(f"model loaded in {result.load_seconds:.1f} s (first use)")
         return result
 
-    def _checked_weights(self, weights: str | None) -> str | None:
+    def checked_weights(self, weights: str | None) -> str | None:
         if weights is None or not str(weights).strip():
             return None
         weights = str(weights).strip()

@@ -25,6 +25,7 @@ from PIL import Image
 from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.spec import Kind, ModelSpec, Param
+from ganhub.ui import video_tab
 from ganhub.ui.errors import relabel, user_errors
 from ganhub.ui.examples import example_images
 from ganhub.ui.names import ACCELERATOR, param_label, task_verb, widget_labels
@@ -33,6 +34,7 @@ from ganhub.ui.status import last_run_text, model_card, runtime_choices, runtime
 
 if TYPE_CHECKING:
     from ganhub.imaging import DecodedImage
+    from ganhub.media.metadata import ImageMetadata
     from ganhub.pipeline import RunResult
     from ganhub.ui.runner import Runner
 
@@ -85,6 +87,7 @@ class MaskEditor(gr.ImageEditor):
             if value is not None:  # the output is named after the upload when its name is known
                 name = getattr(background, "orig_name", None)
                 value["name"] = None if name is None or Path(name).stem in EDITOR_BLOBS else name
+                value["metadata"] = video_tab.file_metadata(getattr(background, "path", None))
             return value
         except gr.Error:
             raise
@@ -203,11 +206,12 @@ def output_dir() -> Path:
     return folder
 
 
-def save_png(folder: Path, name: str, rgb: np.ndarray, alpha: np.ndarray | None, bit_depth: int) -> str:
-    """Write a full-resolution PNG (16-bit when the input was) and return its path."""
+def save_png(folder: Path, name: str, rgb: np.ndarray, alpha: np.ndarray | None, bit_depth: int,
+             metadata: "ImageMetadata | None" = None) -> str:
+    """Write a full-resolution PNG (16-bit when the input was, with ``metadata``) and return its path."""
     from ganhub import imaging
 
-    return str(imaging.write_image(folder / f"{name}.png", rgb, alpha, bit_depth))
+    return str(imaging.write_image(folder / f"{name}.png", rgb, alpha, bit_depth, metadata=metadata))
 
 
 def preview(folder: Path, name: str, rgb: np.ndarray, size: tuple[int, int] | None = None) -> tuple[str, tuple[int, int]]:
@@ -259,10 +263,10 @@ def build_model_tab(model: Model, runner: "Runner", api_name: str) -> Any:
     plugin = runner.registry.plugin_of(spec.id)
     downloaded = weights_banner(runner, spec)
     gr.Markdown(f"**{spec.title}** (`{spec.id}`) — {spec.description}")
-    event = builders[model.kind](model, runner, api_name)
+    events = _with_video(model, runner, api_name, builders[model.kind])
     with gr.Accordion("Model card", open=False):
         card = gr.Markdown(model_card(model, plugin, runner.engine.default_device), elem_id=f"card-{api_name}")
-    for done in (event, downloaded):  # after a run or a download the card shows the new state
+    for done in (*events, downloaded):  # after a run or a download the card shows the new state
         if done is not None:
             done.then(
                 lambda: model_card(model, plugin, runner.engine.default_device, runner.last_runs.get(spec.id)),
@@ -271,12 +275,28 @@ def build_model_tab(model: Model, runner: "Runner", api_name: str) -> Any:
     return downloaded
 
 
+def _with_video(model: Model, runner: "Runner", api_name: str, build: Callable[..., Any]) -> list[Any]:
+    """The kind's builder; image-to-image and inpaint models get an "Image" and a "Video / animation"
+    tab (its own ``<api_name>_video`` endpoint). The run events, for the model card."""
+    if model.kind not in video_tab.VIDEO_KINDS:
+        return [build(model, runner, api_name)]
+    parts = video_tab.TabParts(SpecInputs.build, _endpoint, output_dir, output_name)
+    with gr.Tabs():
+        with gr.Tab("Image", elem_id=f"tab-image-{api_name}"):
+            event = build(model, runner, api_name)
+        with gr.Tab("Video / animation", elem_id=f"tab-video-{api_name}"):
+            video = video_tab.build_video_section(model, runner, api_name, parts)
+    return [event, video]
+
+
 def _endpoint(button: gr.Button, run: Callable[[list[Any], Any], Any], lead: dict[str, Any],
-              shared: SpecInputs, outputs: list[Any], api_name: str) -> Any:
-    """Bind ``run`` to the button as the model's API endpoint: ``lead`` widgets, then shared ones."""
-    names = [*lead, *shared.names()]
+              shared: SpecInputs, outputs: list[Any], api_name: str, tail: dict[str, Any] | None = None) -> Any:
+    """Bind ``run`` to the button as an API endpoint: ``lead`` widgets, shared ones, then ``tail``."""
+    tail = tail or {}
+    names = [*lead, *shared.names(), *tail]
     return button.click(
-        with_signature(run, names, api_name, shared.spec.description), [*lead.values(), *shared.components()], outputs, api_name=api_name,
+        with_signature(run, names, api_name, shared.spec.description),
+        [*lead.values(), *shared.components(), *tail.values()], outputs, api_name=api_name,
         api_description=shared.spec.description, concurrency_id=ACCELERATOR, concurrency_limit=1,
     )
 
@@ -288,6 +308,7 @@ def _image_to_image(model: Model, runner: "Runner", api_name: str) -> Any:
             image = ImageInput(label="Input image", type="filepath", image_mode=None, sources=IMAGE_SOURCES,
                                height=INPUT_HEIGHT, elem_id=f"input-{api_name}")
             shared = SpecInputs.build(spec)
+            strip = video_tab.strip_box(f"strip-{api_name}")
             button = gr.Button("Run", variant="primary", elem_id=f"run-{api_name}")
         with gr.Column():
             slider = gr.ImageSlider(label="Before / after (drag the handle)", format="png", type="filepath",
@@ -296,15 +317,19 @@ def _image_to_image(model: Model, runner: "Runner", api_name: str) -> Any:
             info = gr.Markdown(label="Run info")
 
     def run(values: list[Any], progress: Any) -> tuple[Any, str, str]:
+        *values, strip_value = values
         with user_errors(spec.id, widget_labels(spec)):
             decoded = decode(values[0], spec)
             request = shared.request(values[1:])
         result = runner.run(spec.id, {**request, "image": decoded}, progress)
         rgb, folder = result.images[0], output_dir()
-        path = save_png(folder, output_name(values[0], task_verb(spec.task)), rgb, result.alphas[0], result.bit_depth)
+        metadata = video_tab.output_metadata(runner, spec.id, request, result, decoded.metadata, bool(strip_value))
+        path = save_png(folder, output_name(values[0], task_verb(spec.task)), rgb, result.alphas[0], result.bit_depth,
+                        metadata)
         return before_after(folder, decoded.rgb, rgb), path, run_info(result)
 
-    event = _endpoint(button, run, {"image": image}, shared, [slider, download, info], api_name)
+    outputs = [slider, download, info]
+    event = _endpoint(button, run, {"image": image}, shared, outputs, api_name, {"strip_metadata": strip})
     _examples(spec, image)
     return event
 
@@ -341,8 +366,8 @@ def _generate(model: Model, runner: "Runner", api_name: str) -> Any:
             seed_value, count_value = int(values[0]), int(values[1])
             request = shared.request(values[2:])
         result = runner.run(spec.id, {**request, "seed": seed_value, "count": count_value}, progress)
-        folder = output_dir()
-        paths = [save_png(folder, f"{spec.id}_seed{seed_value}_{i}", rgb, alpha, result.bit_depth)
+        folder, made = output_dir(), video_tab.output_metadata(runner, spec.id, request, result, None, True, seed_value)
+        paths = [save_png(folder, f"{spec.id}_seed{seed_value}_{i}", rgb, alpha, result.bit_depth, made)
                  for i, (rgb, alpha) in enumerate(zip(result.images, result.alphas))]
         captions = [f"#{i + 1} · batch of seed {seed_value}" for i in range(len(paths))]
         if model.is_animation(request.get("params", {})) and len(result.images) > 1:
@@ -386,6 +411,7 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
             editor.max_pixels = spec.constraints.max_pixels
             auto = gr.Checkbox(auto_mask, label="Find the mask automatically", visible=auto_mask)
             shared = SpecInputs.build(spec)
+            strip = video_tab.strip_box(f"strip-{api_name}")
             button = gr.Button("Remove", variant="primary", elem_id=f"run-{api_name}")
         with gr.Column():
             slider = gr.ImageSlider(label="Before / after (drag the handle)", format="png", type="filepath",
@@ -398,6 +424,7 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
     def run(values: list[Any], progress: Any) -> tuple[Any, Any, str, str]:
         from ganhub import imaging
 
+        *values, strip_value = values
         editor_value, use_auto = values[0] or {}, bool(values[1]) and auto_mask
         with user_errors(spec.id, widget_labels(spec)):
             background = editor_value.get("background")
@@ -410,14 +437,17 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
             request = shared.request(values[2:])
         result = runner.run(spec.id, {**request, "image": decoded, "mask": mask}, progress)
         rgb, folder = result.images[0], output_dir()
+        metadata = video_tab.output_metadata(runner, spec.id, request, result, editor_value.get("metadata"),
+                                             bool(strip_value))
         path = save_png(folder, output_name(editor_value.get("name"), "inpainted"), rgb, result.alphas[0],
-                        result.bit_depth)
+                        result.bit_depth, metadata)
         used = result.extras.get("mask", mask)
         used_view = None if used is None else preview(folder, "mask", np.repeat(np.asarray(used)[..., None], 3, 2))[0]
         return before_after(folder, decoded.rgb, rgb), used_view, path, run_info(result)
 
     outputs = [slider, mask_view, download, info]
-    event = _endpoint(button, run, {"image": editor, "auto_mask": auto}, shared, outputs, api_name)
+    event = _endpoint(button, run, {"image": editor, "auto_mask": auto}, shared, outputs, api_name,
+                      {"strip_metadata": strip})
     paths = example_images(spec.task)
     if paths:
         gr.Examples([[p] for p in paths], [editor], label="Examples (bundled photos)", cache_examples=False,
