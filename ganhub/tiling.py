@@ -72,7 +72,8 @@ def tiled_apply(
     keeps that band, see ``_tile_plan``) and are blended across it by the weights of ``_window``. ``x`` is
     padded (reflect) to a multiple of ``multiple_of`` as an untiled run would be and ``tile``
     is rounded down to that multiple, so every tile has a valid size without its own padding.
-    ``tile=0``, or an image that fits one tile, runs ``fn`` once. ``progress(done, total)`` is
+    ``tile=0``, or an image that fits one tile, runs ``fn`` once. A tiled result is an N×C×H×W
+    view of a channels-last buffer (``result[0].transpose(1, 2, 0)`` is contiguous). ``progress(done, total)`` is
     called before the first tile (0 done: the user sees the work has started) and after each.
     """
     tile = _check_tiling(x, scale, tile, overlap, multiple_of)
@@ -89,24 +90,32 @@ def tiled_apply(
     total, done = len(rows) * len(cols), 0
     if progress:
         progress(0, total)
+    # The output is accumulated channels-last (N×H×W×C) and returned as an N×C×H×W view: the
+    # pipeline's H×W×C image is then that very buffer, not a copy of a GB-sized array. The
+    # blend weights are separable (one tile size per axis, windows that depend only on the
+    # row or the column), so their sum is two 1-D vectors rather than another full-size map.
     accum: np.ndarray | None = None
-    weight_sum = np.zeros((ph * scale, pw * scale), np.float32)
+    row_sum, col_sum = np.zeros(ph * scale, np.float32), np.zeros(pw * scale, np.float32)
     for i, top in enumerate(rows):
         wy = _window(th, scale, overlap, i > 0, i < len(rows) - 1)
+        row_sum[top * scale : (top + th) * scale] += wy
         for j, left in enumerate(cols):
             out = _run_tile(fn, padded[:, :, top : top + th, left : left + tw], scale)
             if accum is None:
-                accum = np.zeros((*out.shape[:2], ph * scale, pw * scale), np.float32)
-            weight = wy[:, None] * _window(tw, scale, overlap, j > 0, j < len(cols) - 1)[None, :]
+                accum = np.zeros((out.shape[0], ph * scale, pw * scale, out.shape[1]), np.float32)
+            wx = _window(tw, scale, overlap, j > 0, j < len(cols) - 1)
+            if i == 0:
+                col_sum[left * scale : (left + tw) * scale] += wx
+            weight = (wy[:, None] * wx[None, :])[None, :, :, None]
             region = (slice(top * scale, (top + th) * scale), slice(left * scale, (left + tw) * scale))
-            accum[(..., *region)] += out * weight
-            weight_sum[region] += weight
+            accum[:, region[0], region[1]] += out.transpose(0, 2, 3, 1) * weight
             done += 1
             if progress:
                 progress(done, total)
     assert accum is not None  # there is always at least one tile
-    accum /= weight_sum  # in place: at ×4 the output is the largest array in the process
-    return crop_to(accum, height * scale, width * scale)
+    accum /= row_sum[None, :, None, None]  # in place: at ×4 the output is the largest array here
+    accum /= col_sum[None, None, :, None]
+    return accum[:, : height * scale, : width * scale].transpose(0, 3, 1, 2)
 
 
 def _check_tiling(x: np.ndarray, scale: int, tile: int, overlap: int, multiple_of: int) -> int:

@@ -13,7 +13,7 @@ import platform
 import sys
 
 # glibc's mallopt parameters (malloc.h): negative numbers are the M_* constants.
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -2, -3, -8
 MMAP_THRESHOLD = 32 << 20  # glibc's own ceiling for it on 64-bit
 TRIM_THRESHOLD = 1 << 30
 TOP_PAD = 64 << 20
@@ -57,6 +57,36 @@ def machine_key() -> str:
 
 
 @functools.cache
+def _glibc() -> "ctypes.CDLL | None":
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # musl or another libc
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+def cap_arenas(count: int = 2) -> bool:
+    """A server: at most ``count`` malloc arenas for all its threads.
+
+    glibc gives each new thread its own arena (up to 8 per core) and keeps what each one
+    freed; under a Gradio server's worker threads that read as +80 % RSS after 320 calls.
+    """
+    libc = _glibc()
+    if libc is None or "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    return bool(libc.mallopt(M_ARENA_MAX, count) == 1)
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by the last request back to the system (between requests, not tiles)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
 def tune_allocator() -> bool:
     """Keep freed activation memory in the process instead of giving it back to the kernel.
 
@@ -66,11 +96,8 @@ def tune_allocator() -> bool:
     trimming only above 1 GiB lets the next tile reuse the same memory. Linux/glibc only;
     elsewhere (or with the MALLOC_* environment variables set by the user) nothing changes.
     """
-    if sys.platform != "linux" or any(name.startswith("MALLOC_") for name in os.environ):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # musl or another libc without mallopt's glibc parameters
+    libc = _glibc()
+    if libc is None or any(name.startswith("MALLOC_") for name in os.environ):
         return False
     settings = ((M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD), (M_TOP_PAD, TOP_PAD))
     return all(libc.mallopt(option, value) == 1 for option, value in settings)

@@ -196,6 +196,9 @@ def launch(
         log.warning("ignoring GRADIO_ALLOWED_PATHS: ganhub serves no files beyond Gradio's own")
     allow = {name.strip() for name in plugins if name.strip()} if plugins is not None else None
     registry = Registry.discover(allow=allow) if allow else Registry.discover()
+    from ganhub.runtime.cpu import cap_arenas
+
+    cap_arenas()  # before the worker threads start: each would otherwise keep its own arena
     engine = Engine(registry, device=device)
     preload_ids = [model_id for model_id in preload if model_id]
     for model_id in preload_ids:
