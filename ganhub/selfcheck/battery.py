@@ -94,15 +94,23 @@ def checks(target: Target, options: Options, progress: Callable[[str], None] = q
 
 
 def load_rows(target: Target, ref: load.Reference, options: Options, progress: Callable[[str], None]) -> list[Row]:
-    """The mixed load and what it left behind (5xx, latency, memory)."""
-    baseline = target.rss_mb()
+    """The mixed load and what it left behind (5xx, latency, memory).
+
+    The load runs in two halves: the first grows the server to its working set under this
+    concurrency (every model loaded, buffers for several requests at once), the second must not
+    grow it further. A leak grows with the number of calls; a working set does not.
+    """
+    warm = target.rss_mb()
     plan = load.schedule(ref, options.clients, options.requests, options.bad_share, options.seed)
     progress(f"load: {options.clients} clients × {options.requests} calls, {options.bad_share:.0%} bad")
     log = StatusLog()
-    outcomes = load.run_clients(target, plan, log, options.timeout)
+    halves = [[calls[: len(calls) // 2] for calls in plan], [calls[len(calls) // 2 :] for calls in plan]]
+    outcomes = load.run_clients(target, halves[0], log, options.timeout)
+    settled = load.settled_rss(target)
+    outcomes += load.run_clients(target, halves[1], log, options.timeout)
     rows = load.judge(outcomes, ref) + [load.server_error_row("load: HTTP 5xx", log)]
     progress("load done; waiting for the server's memory to settle")
-    return rows + [load.memory_row(target, baseline)]
+    return rows + [load.memory_row(target, warm, settled)]
 
 
 def other_rows(target: Target, endpoints: list[Endpoint], ref: load.Reference, log: StatusLog,
