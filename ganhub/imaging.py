@@ -51,6 +51,7 @@ _FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "PPM")
 _ANIMATED_FORMATS = {"PNG", "GIF", "WEBP"}
 _WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 PNG_LEVEL_ENV = "GANHUB_PNG_LEVEL"
+QUANTIZE_BAND_BYTES = 16 << 20  # float rows converted to 8/16 bits at a time
 # zlib level 1 writes a ×4 upscale about 2.7× faster than Pillow's default 6 for files ~13 %
 # larger: at level 6 writing the PNG took 18 % of a whole onnx run. 0 (stored) to 9 (smallest).
 DEFAULT_PNG_LEVEL = 1
@@ -336,10 +337,18 @@ def _quantize(values: np.ndarray, bit_depth: int, what: str) -> np.ndarray:
     if values.dtype in (np.uint8, np.uint16):
         values = values.astype(np.float32) / (255.0 if values.dtype == np.uint8 else 65535.0)
     values = np.asarray(values, dtype=np.float32)
-    if not np.isfinite(values).all():
-        raise ImageError(f"{what} contains NaN or infinite values; the model output is broken")
     top = 65535.0 if bit_depth == 16 else 255.0
-    return np.round(np.clip(values, 0.0, 1.0) * top).astype(np.uint16 if bit_depth == 16 else np.uint8)
+    out = np.empty(values.shape, np.uint16 if bit_depth == 16 else np.uint8)
+    # A band of rows at a time: a ×4 output is GBs of float32, and clip, scale and round over
+    # the whole array at once would hold two more float copies of it.
+    rows = max(1, QUANTIZE_BAND_BYTES // max(1, values[:1].nbytes))
+    for top_row in range(0, values.shape[0], rows):
+        band = values[top_row : top_row + rows]
+        if not np.isfinite(band).all():
+            raise ImageError(f"{what} contains NaN or infinite values; the model output is broken")
+        scaled = np.clip(band, 0.0, 1.0) * top
+        out[top_row : top_row + rows] = np.rint(scaled, out=scaled)
+    return out
 
 
 def _check_layout(rgb: np.ndarray, alpha: np.ndarray | None) -> None:
