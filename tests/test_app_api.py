@@ -446,7 +446,8 @@ def test_models_that_run_now_come_first_and_the_others_are_marked(server: AppSer
     assert labels["realesr-general-x4v3"] == "Real-ESRGAN general x4 v3 · needs download"
     assert "Needs download" in banners["realesr_general_x4v3"]
     assert labels["superres-custom"] == "Bring your own upscaler"  # its title says it already
-    assert "Bring your own weights" in banners["superres_custom"] and "needs download" not in labels["lama"]
+    assert "Bring your own weights" in banners["superres_custom"]
+    assert labels["lama"] == "LaMa inpainting · needs download"  # its default ONNX graph is on the Hub
     assert labels["test-good-blur"] == "Test blur" and "test_good_blur" not in banners
 
 

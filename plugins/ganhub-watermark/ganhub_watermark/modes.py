@@ -14,7 +14,10 @@ from ganhub import imaging
 from ganhub import RunResult, run_inpaint
 
 if TYPE_CHECKING:
-    from ganhub import Loaded
+    from ganhub import Engine, Loaded
+
+DETECTOR_ID, FILLER_ID = "ganhub-watermark-cgan", "lama"
+
 
 def auto_remove(loaded: "Loaded", image: imaging.DecodedImage) -> RunResult:
     """Auto mode: the model finds the watermark; ``extras["mask"]`` is what it removed."""
@@ -28,9 +31,25 @@ def brush_remove(loaded: "Loaded", image: imaging.DecodedImage, mask: np.ndarray
 
 def auto_then_inpaint(detector: "Loaded", filler: "Loaded", image: imaging.DecodedImage,
                       grow: int = 2) -> RunResult:
-    """Auto + LaMa: our model finds the mask, ``filler`` (LaMa) fills it, grown by ``grow`` px."""
-    mask = auto_remove(detector, image).extras["mask"]
-    return brush_remove(filler, image, dilate(mask, grow))
+    """Auto + LaMa: our model finds the mask, ``filler`` (LaMa) fills it, grown by ``grow`` px.
+
+    For opaque marks, which the cGAN finds but cannot invert (nothing of the photo is left
+    under them). When the detector finds nothing, the image comes back unchanged with an empty
+    mask and a note: an empty mask is a result here, not a mistake of the user's.
+    """
+    found = auto_remove(detector, image)
+    mask = dilate(found.extras["mask"], grow)
+    if not mask.any():  # the host's composite already kept every pixel of the input
+        found.notes.append("auto + LaMa: no watermark found, nothing filled")
+        return found
+    return brush_remove(filler, image, mask)
+
+
+def auto_lama(engine: "Engine", image: imaging.DecodedImage, grow: int = 2, device: str | None = None) -> RunResult:
+    """Auto + LaMa with the default weights of both (LaMa's pinned ONNX graph comes from the Hub)."""
+    detector = engine.load(DETECTOR_ID, device=device)
+    filler = engine.load(FILLER_ID, device=device)
+    return auto_then_inpaint(detector, filler, image, grow)
 
 
 def dilate(mask: np.ndarray, pixels: int) -> np.ndarray:

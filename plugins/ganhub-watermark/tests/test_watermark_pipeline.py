@@ -26,7 +26,7 @@ def test_registered_specs(registry) -> None:
     ids = {m.spec.id for m in registry.models()}
     assert {"ganhub-watermark-cgan", "lama"} <= ids
     assert registry.get("ganhub-watermark-cgan").auto_mask
-    assert registry.get("lama").spec.accepts_user_weights and not registry.get("lama").spec.weights
+    assert registry.get("lama").spec.accepts_user_weights and registry.get("lama").spec.weights  # pinned ONNX + BYO
 
 
 def test_conformance_cgan_real_weights(cgan) -> None:
