@@ -260,7 +260,9 @@ def run_first_model(page: Any, api: str, photo: Path, style: Path) -> None:
         page.locator(f"#input-{api} canvas").first.wait_for()
     else:
         page.locator(f"#input-{api} img").first.wait_for()
-    boxes = panel.locator("input[type=file]")
+    # the Image sub-tab's file boxes (the Video / animation sub-tab has its own)
+    image_panel = page.locator(f"#tab-image-{api}")
+    boxes = (image_panel if image_panel.count() else panel).locator("input[type=file]")
     if boxes.count() > 1:  # an image param (a style image): forgetting it names its box
         page.locator(f"#run-{api}").click()
         toast = toast_text(page)
@@ -343,7 +345,7 @@ def test_a_needs_download_tab_downloads_then_runs(browser: Any, hf_env: Any, pho
         page.goto(f"http://127.0.0.1:{port}/")
         tab = page.locator("#tab-model-a_hub_conv-button")
         tab.wait_for()
-        assert page.locator("#tab-task-other button[role=tab]").all_inner_texts() == [
+        assert page.locator("#tab-task-other button[role=tab][id^='tab-model-']").all_inner_texts() == [
             "Local conv", "Hub conv · needs download"]  # the one that runs comes first
         tab.click()
         banner = page.locator("#banner-a_hub_conv")
