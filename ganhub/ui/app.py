@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SIZE = 16
 MAX_FILE_SIZE = "50mb"
+# Gradio keeps a SessionState per session_hash (every block's config: ~1.4 MB with all plugins)
+# and forgets one only past this many sessions (its default: 10000). An API client that takes a
+# new session per call (a new gradio_client.Client, a raw /queue/join) left one behind per call.
+# ganhub keeps no gr.State; an evicted session only loses its own widget updates (a tab's "needs
+# download" mark; the Compare tab's choices after a task change, so a Compare click is refused
+# until the page is reloaded), and only after this many other sessions have called since.
+STATE_SESSIONS = 64
 
 
 def _header(registry: Registry) -> str:
@@ -122,6 +129,7 @@ def build_app(registry: Registry, engine: "Engine", *, allow_local_weights: bool
                 status.build_status_tab(runner)
                 if executor is not None:  # e.g. Ray Serve: replicas, queue, latency per model
                     _deployments_section(executor)
+    demo.state_session_capacity = STATE_SESSIONS  # what mount_gradio_app uses; launch() sets it again
     return demo
 
 
@@ -149,7 +157,8 @@ def configure_queue(demo: "gr.Blocks", queue_size: int | None = None) -> "gr.Blo
 def launch_kwargs(host: str, port: int, share: bool, mcp: bool, max_file_size: str = MAX_FILE_SIZE) -> dict[str, Any]:
     """The hardened ``Blocks.launch`` settings (no extra file roots, no monitoring page).
 
-    Uploads over ``max_file_size`` ("50mb") are refused while they stream in, before they are stored.
+    Uploads over ``max_file_size`` ("50mb") are refused while they stream in, before they are stored;
+    at most ``STATE_SESSIONS`` sessions' state stays in memory, however many clients call.
     """
     return dict(
         server_name=host,
@@ -164,6 +173,7 @@ def launch_kwargs(host: str, port: int, share: bool, mcp: bool, max_file_size: s
         footer_links=["api", "gradio", "settings"],
         strict_cors=True,
         mcp_server=mcp,
+        state_session_capacity=STATE_SESSIONS,  # sessions' state kept in memory (see STATE_SESSIONS)
     )
 
 
