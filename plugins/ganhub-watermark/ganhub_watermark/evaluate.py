@@ -2,7 +2,13 @@
 
 Used by the tests and to write the model card, so both report the same numbers.
 
-    python -m ganhub_watermark.evaluate     # prints the quality table
+    python -m ganhub_watermark.evaluate                      # the shipped weights' tables
+    python -m ganhub_watermark.evaluate --weights RUN/generator.safetensors   # a candidate
+
+Two tables: v2's (one mark family, as before) and, per mark kind of
+:data:`ganhub_watermark.synth.EVAL_KINDS` (plain, tiled, coloured, shadowed, embossed, logo,
+JPEG-baked), the mean PSNR gain on held-out photos with the held-out font, plus clean photos
+(pixels touched). A candidate ships only if it beats the shipped weights on every kind.
 """
 
 from __future__ import annotations
@@ -87,13 +93,107 @@ def quality(loaded: "Loaded", clean_crops: list[np.ndarray], seed: int = EVAL_SE
     return Quality(len(scores), *map(float, table.mean(axis=0)), float(table[:, 5].min()))
 
 
-def main() -> None:
-    """Print the quality table for the shipped weights."""
+@dataclass(frozen=True)
+class KindQuality:
+    """Mean scores of one mark kind over a set of crops."""
+
+    kind: str
+    count: int
+    psnr_in: float
+    psnr_out: float
+    iou: float
+
+    @property
+    def gain(self) -> float:
+        return self.psnr_out - self.psnr_in
+
+
+def kind_quality(loaded: "Loaded", clean_crops: list[np.ndarray], kind: str, seed: int = EVAL_SEED) -> KindQuality:
+    """Mark each crop with a ``kind`` mark in the held-out font, remove it, score against the clean crop.
+
+    Each kind draws from its own seeded stream, so adding a kind never changes another's marks.
+    """
+    rng = np.random.default_rng([seed, synth.EVAL_KINDS.index(kind)])
+    held = synth.fonts(held_out=True)
+    scores = []
+    for clean in clean_crops:
+        sample = synth.make_mark(clean, rng, kind, held)
+        output, mask = _run(loaded, sample.marked)
+        scores.append((psnr(sample.marked, clean), psnr(output, clean), _iou(mask, sample.mask)))
+    table = np.array(scores)
+    return KindQuality(kind, len(scores), *map(float, table.mean(axis=0)))
+
+
+def clean_touched(loaded: "Loaded", clean_crops: list[np.ndarray]) -> tuple[float, float]:
+    """(mean fraction of pixels changed, worst PSNR output vs input) on unmarked crops."""
+    results = [_run(loaded, clean) for clean in clean_crops]
+    return (float(np.mean([mask.mean() for _, mask in results])),
+            min(psnr(out, clean) for (out, _), clean in zip(results, clean_crops)))
+
+
+def kind_sets() -> dict[str, list[np.ndarray]]:
+    """The held-out crops of the per-kind table (smaller than v2's sets: 7 kinds run on each)."""
+    sets = {"BSD68": crops(data.held_out_bsd68(), 2), "skimage": crops(data.held_out_skimage(), 8)}
+    return {name: c for name, c in sets.items() if c}
+
+
+def kind_table(loaded: "Loaded") -> dict[str, dict[str, KindQuality]]:
+    """{set: {kind: KindQuality}} over :func:`kind_sets` and every evaluation kind."""
+    return {name: {kind: kind_quality(loaded, c, kind) for kind in synth.EVAL_KINDS} for name, c in kind_sets().items()}
+
+
+def print_kind_table(loaded: "Loaded") -> dict[str, dict[str, KindQuality]]:
+    """Print (and return) the per-kind gain table and the clean-photo row."""
+    table = kind_table(loaded)
+    names = list(table)
+    print("| kind | " + " | ".join(f"{n}: in → out (gain), IoU" for n in names) + " | mean gain |")
+    print("|---|" + "---|" * (len(names) + 1))  # noqa: T201 (a CLI table)
+    for kind in synth.EVAL_KINDS:
+        cells = [f"{table[n][kind].psnr_in:.2f} → {table[n][kind].psnr_out:.2f} (**{table[n][kind].gain:+.2f}**), "
+                 f"{table[n][kind].iou:.2f}" for n in names]
+        mean = np.mean([table[n][kind].gain for n in names])
+        print(f"| {kind} | " + " | ".join(cells) + f" | {mean:+.2f} |")
+    touched = [clean_touched(loaded, c) for c in kind_sets().values()]
+    print("| clean photos: px touched, worst PSNR | "
+          + " | ".join(f"{100 * t:.2f}%, {w:.1f} dB" for t, w in touched) + " | |")
+    return table
+
+
+def load_candidate(weights: str) -> "Loaded":
+    """A weights file (v2 or v3 layout) loaded as the app would run it, without the catalog's pin."""
+    from ganhub import Loaded, TorchSession
+    from ganhub.weights import read_state_dict
+    from pathlib import Path
+
+    from ganhub_watermark.catalog import WatermarkCGAN
+    from ganhub_watermark.net import AutoMaskInpainter, from_state_dict
+
+    model = WatermarkCGAN()
+    network = AutoMaskInpainter(from_state_dict(read_state_dict(Path(weights)))).eval()
+    session = TorchSession(network, "cpu", "fp32")
+    return Loaded(model, session, None, 0.0, model.constraints_for(session.network))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the quality tables for the shipped weights (or ``--weights FILE``)."""
+    import argparse
+
     from ganhub import Engine
     from ganhub import Registry
 
-    engine = Engine(Registry.discover(allow=["watermark"]))
-    loaded = engine.load("ganhub-watermark-cgan", device="cpu")
+    parser = argparse.ArgumentParser(prog="python -m ganhub_watermark.evaluate")
+    parser.add_argument("--weights", help="evaluate this .safetensors instead of the shipped weights")
+    parser.add_argument("--kinds-only", action="store_true", help="only the per-kind table")
+    args = parser.parse_args(argv)
+    if args.weights:
+        loaded = load_candidate(args.weights)
+    else:
+        loaded = Engine(Registry.discover(allow=["watermark"])).load("ganhub-watermark-cgan", device="cpu")
+    print("Per mark kind (held-out photos, held-out font; PSNR dB, mask IoU):\n")
+    print_kind_table(loaded)
+    if args.kinds_only:
+        return
+    print("\nv2's table (single-layer marks):\n")
     sets = {"BSD68 held-out (17×4 crops)": crops(data.held_out_bsd68(), 4),
             "skimage held-out (2×16 crops)": crops(data.held_out_skimage(), 16)}
     print("| set | n | PSNR in | PSNR out | gain | SSIM in | SSIM out | mask IoU | clean: PSNR out vs in (mean / worst) | clean: px changed |")

@@ -1,6 +1,8 @@
 """The watermark network: a small residual U-Net that predicts a clean image AND a mask.
 
 ``WatermarkUNet`` (what is trained and shipped) returns (clean estimate, mask logit).
+v2 inverts one alpha layer; ``layers=2`` (v3) also inverts a layer below it, since real marks
+stack a light fill over a dark shadow, stroke or emboss edge and v2 left that layer behind.
 ``AutoMaskInpainter`` wraps it in ganhub's inpaint convention ``(image, mask) -> image``:
 an all-zero mask means "find the watermark yourself" (auto mode), any other mask is the
 user's brush and is used as given. Pixels outside the mask used come back unchanged, so the
@@ -33,16 +35,29 @@ class Decomposition(NamedTuple):
     colour: torch.Tensor  # the watermark's colour, in [0, 1]
     residual: torch.Tensor  # a correction added after the inversion (glyph edges, clipping)
     mask_logit: torch.Tensor  # "a watermark covers this pixel"
+    # v3 (``layers=2``): a second alpha layer UNDER the first (a drop shadow, a stroke, the dark
+    # edge of an emboss), inverted after the top one; None for the single-layer v2 network.
+    under_alpha_logit: torch.Tensor | None = None
+    under_colour: torch.Tensor | None = None
 
     @property
     def alpha(self) -> torch.Tensor:
         """Opacity of the watermark layer, in [0, MAX_ALPHA]."""
         return MAX_ALPHA * torch.sigmoid(self.alpha_logit)
 
+    @property
+    def under_alpha(self) -> torch.Tensor | None:
+        """Opacity of the lower layer, in [0, MAX_ALPHA] (None with one layer)."""
+        return None if self.under_alpha_logit is None else MAX_ALPHA * torch.sigmoid(self.under_alpha_logit)
+
     def clean(self, image: torch.Tensor) -> torch.Tensor:
-        """Invert ``image = clean·(1 − alpha) + colour·alpha``, then correct, clamp to [0, 1]."""
+        """Invert ``image = under(clean)·(1 − alpha) + colour·alpha`` layer by layer, top first,
+        then correct and clamp to [0, 1]."""
         alpha = self.alpha
         inverted = (image - self.colour * alpha) / (1.0 - alpha)
+        under = self.under_alpha
+        if under is not None and self.under_colour is not None:
+            inverted = (inverted - self.under_colour * under) / (1.0 - under)
         return (inverted + self.residual).clamp(0.0, 1.0)
 
 
@@ -56,8 +71,10 @@ class WatermarkUNet(nn.Module):
     a near-zero alpha, so the untrained network is close to the identity.
     """
 
-    def __init__(self, channels: int = 16):
+    def __init__(self, channels: int = 16, layers: int = 1):
         super().__init__()
+        if layers not in (1, 2):
+            raise ValueError(f"layers is {layers}: 1 (v2) or 2 (v3: a lower layer for shadows, strokes, dark edges)")
         c = channels
         widths = (c, 2 * c, 4 * c, 4 * c)
         self.enc = nn.ModuleList([_block(3, widths[0])] + [
@@ -65,11 +82,25 @@ class WatermarkUNet(nn.Module):
         self.down = nn.ModuleList([nn.Conv2d(widths[i], widths[i], 3, 2, 1) for i in range(3)])
         self.dec = nn.ModuleList([_block(widths[i + 1] + widths[i], widths[i]) for i in range(3)])
         # residual RGB (3), mask logit (1), alpha logit (1), colour logits (3)
-        self.head = nn.Conv2d(widths[0], 8, 3, padding=1)
-        self.channels = channels
+        # [+ with 2 layers: lower alpha logit (1), lower colour logits (3)]
+        self.head = nn.Conv2d(widths[0], 4 + 4 * layers, 3, padding=1)
+        self.channels, self.layers = channels, layers
         with torch.no_grad():  # priors: "mostly no watermark", alpha ≈ 0
             self.head.weight.zero_()
-            self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, -2.0, -4.0, 0.0, 0.0, 0.0]))
+            self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, -2.0, -4.0, 0.0, 0.0, 0.0, -4.0, 0.0, 0.0, 0.0][:4 + 4 * layers]))
+        if layers == 2:
+            self._register_load_state_dict_pre_hook(self._widen_v2_head)
+
+    def _widen_v2_head(self, state: dict, prefix: str, *_: object) -> None:
+        """Let a 2-layer network load v2 (1-layer) weights: its lower layer starts off (alpha ≈ 0.016).
+
+        That is how v3 fine-tunes from v2 (``init``) instead of relearning from scratch.
+        """
+        weight, bias = state.get(prefix + "head.weight"), state.get(prefix + "head.bias")
+        if weight is None or bias is None or weight.shape[0] != 8:
+            return
+        state[prefix + "head.weight"] = torch.cat([weight, torch.zeros_like(weight[:4])])
+        state[prefix + "head.bias"] = torch.cat([bias, torch.tensor([-4.0, 0.0, 0.0, 0.0], dtype=bias.dtype)])
 
     def decompose(self, image: torch.Tensor) -> Decomposition:
         """The parts (alpha, colour, residual, mask logit) of a [0, 1] image batch."""
@@ -84,12 +115,21 @@ class WatermarkUNet(nn.Module):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = self.dec[level](torch.cat([x, skips[level]], 1))
         out = self.head(x).float()  # the inversion divides: keep it fp32 under autocast
-        return Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]),
-                             out[:, :3], out[:, 3:4])
+        if self.layers == 1:
+            return Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]), out[:, :3], out[:, 3:4])
+        return Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]), out[:, :3], out[:, 3:4],
+                             out[:, 8:9], torch.sigmoid(out[:, 9:12]))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         parts = self.decompose(image)
         return parts.clean(image), parts.mask_logit
+
+
+def from_state_dict(state: dict[str, torch.Tensor]) -> WatermarkUNet:
+    """The network a weights file was trained as (width and layer count read off its shapes)."""
+    core = WatermarkUNet(int(state["enc.0.0.weight"].shape[0]), 2 if state["head.weight"].shape[0] == 12 else 1)
+    core.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    return core
 
 
 # Test-time augmentation: the network also sees the image mirrored and averages what it

@@ -10,6 +10,11 @@ PatchGAN. Generator loss (``l1_weight`` λ, ``adv_weight`` β)::
 Beyond the base trainer: a warm-up + cosine learning-rate schedule on the generator (peak
 ``lr_g``), gradient-norm clipping at 1, and bf16 autocast on the CPU when ``amp`` is on
 (about 1.6× faster steps on AVX512-BF16 CPUs, measured; the network's head stays fp32).
+``WatermarkTrainerV3`` (``model: ganhub_watermark.trainer:WatermarkTrainerV3``) trains the
+two-layer network (``WatermarkUNet(layers=2)``) on v3's layered marks
+(:func:`ganhub_watermark.synth.random_mark`: shadows, strokes, emboss, gradients, logos,
+blend modes, JPEG, textures); it can start from v2's weights (``init``), whose head it widens.
+
 Without ``data``, it trains on the plugin's split (:mod:`ganhub_watermark.data`), never on the
 held-out photos; with ``data``, on every image in that folder.
 """
@@ -163,3 +168,84 @@ class WatermarkTrainer(Trainer):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.schedule.load_state_dict(state["schedule"])
+
+
+class LayeredBatch(NamedTuple):
+    """A v3 training batch: the two-layer split of each mark (see ``MarkSample.two_layers``)."""
+
+    marked: torch.Tensor
+    clean: torch.Tensor
+    mask: torch.Tensor
+    alpha: torch.Tensor  # top (main) layer's opacity
+    layer: torch.Tensor  # top layer, colour · alpha
+    under_alpha: torch.Tensor  # lower layer (shadow, stroke, dark edge)
+    under_layer: torch.Tensor
+    exact: torch.Tensor  # N×1×1×1: 1 when the layers describe the mark (normal blends only)
+
+
+def make_layered_batch(clean: torch.Tensor, rng: np.random.Generator, fonts: list[Path]) -> LayeredBatch:
+    """v3 marks over each of the (N, 3, H, W) [0, 1] crops, drawn from ``rng``."""
+    samples = [synth.random_mark(np.ascontiguousarray(c.permute(1, 2, 0).numpy()), rng, fonts) for c in clean]
+    splits = [s.two_layers() for s in samples]
+    image = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a).transpose(0, 3, 1, 2)))  # noqa: E731
+    plane = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a)[:, None]))  # noqa: E731
+    exact = torch.tensor([float(t[4]) for t in splits]).view(-1, 1, 1, 1)
+    return LayeredBatch(image([s.marked for s in samples]), image([s.clean for s in samples]),
+                        plane([s.mask for s in samples]), plane([t[0] for t in splits]), image([t[1] for t in splits]),
+                        plane([t[2] for t in splits]), image([t[3] for t in splits]), exact)
+
+
+def layered_loss(net: WatermarkUNet, d: nn.Module, b: LayeredBatch, cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float], torch.Tensor]:
+    """v2's loss with both layers supervised, each only where the synthesiser's layers are exact."""
+    parts = net.decompose(b.marked)
+    estimate = parts.clean(b.marked)
+    soft = torch.sigmoid(parts.mask_logit)
+    output = b.marked * (1 - soft) + estimate * soft
+    l1 = (output - b.clean).abs().mean() + (estimate - b.clean).abs().mean()
+    weight = (1.0 + 3.0 * b.mask) * b.exact
+    # Merged layers can exceed the network's alpha cap (nested logo parts): clip the target.
+    target = lambda a: (a / MAX_ALPHA).clamp(0.0, 1.0)  # noqa: E731
+    alpha_bce = F.binary_cross_entropy_with_logits(parts.alpha_logit, target(b.alpha), weight=weight)
+    under_bce = F.binary_cross_entropy_with_logits(parts.under_alpha_logit, target(b.under_alpha), weight=weight)
+    layer = ((parts.colour * parts.alpha - b.layer).abs() * b.exact).mean() + \
+        ((parts.under_colour * parts.under_alpha - b.under_layer).abs() * b.exact).mean()
+    mask_bce = F.binary_cross_entropy_with_logits(parts.mask_logit, b.mask, pos_weight=torch.tensor(3.0))
+    loss = cfg.l1_weight * (l1 + layer) + mask_bce + alpha_bce + under_bce
+    with frozen(d):
+        adv = losses.g_nonsaturating_loss(d(b.marked * 2 - 1, output * 2 - 1))
+    loss = loss + cfg.adv_weight * adv
+    logs = {"l1": l1.item(), "layer": layer.item(), "alpha": alpha_bce.item(), "under": under_bce.item(),
+            "mask": mask_bce.item(), "gan": adv.item()}
+    return loss, logs, output
+
+
+class WatermarkTrainerV3(WatermarkTrainer):
+    """The two-layer network on v3's layered marks (see the module doc)."""
+
+    defaults = {**WatermarkTrainer.defaults, "title": "ganhub watermark remover v3"}
+
+    def build(self) -> tuple[nn.Module, nn.Module]:
+        d = PatchDiscriminator(self.cfg.d_channels, self.cfg.d_layers, self.cfg.d_norm)
+        dcgan_init(d)
+        return WatermarkUNet(**self.architecture_kwargs()), d
+
+    def architecture_kwargs(self) -> dict[str, Any]:
+        return {"channels": self.cfg.g_channels, "layers": 2}
+
+    def batch(self, count: int, generator: torch.Generator) -> LayeredBatch:  # type: ignore[override]
+        clean = self.bank.sample(count, generator)
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        return LayeredBatch(*(t.to(self.device) for t in make_layered_batch(clean, rng, self.fonts)))
+
+    def step(self) -> dict[str, float]:
+        b = self.batch(self.cfg.batch_size, self.rng)
+        with self.autocast():
+            loss_g, logs, output = layered_loss(self.g, self.d, b, self.cfg)
+        self.update(loss_g, "g")
+        self.schedule.step()
+        with self.autocast():
+            loss_d = 0.5 * losses.d_bce_loss(self.d(b.marked * 2 - 1, b.clean * 2 - 1),
+                                             self.d(b.marked * 2 - 1, output.detach() * 2 - 1),
+                                             self.cfg.label_smoothing)
+        self.update(loss_d, "d")
+        return {"loss_g": float(loss_g.detach()), "loss_d": float(loss_d.detach()), **logs}

@@ -1,0 +1,61 @@
+"""v3's two-layer network: exact inversion of a shadowed mark, v2 weights load into it, it trains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+import ganhub_watermark
+from ganhub.train import make_config, train
+from ganhub_watermark import synth
+from ganhub_watermark.catalog import WEIGHTS_FILE
+from ganhub_watermark.net import MAX_ALPHA, Decomposition, WatermarkUNet, from_state_dict
+
+V2 = Path(ganhub_watermark.__file__).parent / "weights" / WEIGHTS_FILE
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    array = array if array.ndim == 3 else array[..., None]
+    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].double()
+
+
+def test_true_layers_invert_a_shadowed_mark_exactly() -> None:
+    photo = np.random.default_rng(0).random((48, 48, 3), dtype=np.float32)
+    sample = synth.make_mark(photo, np.random.default_rng(1), "shadowed")
+    top_a, top_p, under_a, under_p, exact = sample.two_layers()
+    assert exact and under_a.max() > 0.1 and top_a.max() > 0.1
+    colour = lambda p, a: _tensor(p / np.maximum(a, 1e-6)[..., None])  # noqa: E731 (un-premultiply)
+    logit = lambda a: torch.logit(_tensor(a) / MAX_ALPHA)  # noqa: E731
+    parts = Decomposition(logit(top_a), colour(top_p, top_a), torch.zeros(1, 3, 48, 48, dtype=torch.float64),
+                          torch.zeros(1, 1, 48, 48, dtype=torch.float64), logit(under_a), colour(under_p, under_a))
+    recovered = parts.clean(_tensor(sample.blended))
+    assert (recovered - _tensor(photo)).abs().max() < 1e-4
+    # One layer is not enough: the shadow stays if only the top layer is inverted.
+    single = Decomposition(*parts[:4]).clean(_tensor(sample.blended))
+    assert (single - _tensor(photo)).abs().max() > 0.1
+
+
+def test_v2_weights_load_into_the_two_layer_network() -> None:
+    state = load_file(str(V2))
+    core = WatermarkUNet(16, layers=2)
+    core.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    assert core.head.weight.shape[0] == 12 and core.head.weight[8:].abs().sum() == 0
+    assert from_state_dict(state).layers == 1 and from_state_dict(core.state_dict()).layers == 2
+    with torch.no_grad():  # v2 plus a lower layer that starts almost off
+        image = torch.rand(1, 3, 32, 32)
+        v2_clean, _ = from_state_dict(state).eval()(image)
+        v3_clean, _ = core.eval()(image)
+    assert (v2_clean - v3_clean).abs().max() < 0.05
+
+
+def test_v3_trainer_runs_and_trains_the_lower_layer(tmp_path: Path) -> None:
+    cfg = make_config({"model": "ganhub_watermark.trainer:WatermarkTrainerV3", "image_size": 32, "batch_size": 2,
+                       "g_channels": 4, "d_channels": 8, "steps": 3, "sample_every": 3, "checkpoint_every": 3,
+                       "sample_count": 2, "seed": 3, "threads": 1})
+    run = train(cfg, tmp_path / "v3", progress=False)
+    assert run.history[-1]["step"] == 3 and "under" in run.history[-1]
+    weights = load_file(str(tmp_path / "v3" / "generator.safetensors"))
+    assert weights["head.weight"].shape[0] == 12 and weights["head.weight"][8:].abs().sum() > 0
