@@ -15,6 +15,7 @@ import numpy as np
 
 from ganhub import imaging, tiling
 from ganhub.errors import GanhubError, ImageError
+from ganhub.limits import PixelLimit, pixel_limit
 from ganhub.model import Model
 from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints
 
@@ -55,17 +56,23 @@ class RunResult:
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the mask an inpaint model used
 
 
-def check_input(image: imaging.DecodedImage, constraints: InputConstraints, model_id: str) -> None:
-    """Refuse inputs the model cannot take, naming the limit and the fix."""
+def check_input(image: imaging.DecodedImage, constraints: InputConstraints, model_id: str,
+                limit: PixelLimit | None = None) -> None:
+    """Refuse inputs the model cannot take, naming the limit, why it applies, and the fix.
+
+    ``limit`` (a tiled run's, from memory) replaces the constraints' fixed ``max_pixels``.
+    """
     width, height = image.size
     if min(width, height) < constraints.min_side:
         raise ImageError(
             f"image is {width}×{height}; '{model_id}' needs each side ≥ {constraints.min_side} px"
         )
-    if width * height > constraints.max_pixels:
+    limit = limit or PixelLimit(constraints.max_pixels, "the model's fixed limit")
+    if width * height > limit.pixels:
         raise ImageError(
             f"image is {width}×{height} = {width * height / 1e6:.1f} MP; '{model_id}' accepts at "
-            f"most {constraints.max_pixels / 1e6:.1f} MP: downscale or crop it first"
+            f"most {limit.pixels / 1e6:.1f} MP here ({limit.why})", fix="downscale or crop it first",
+            action="downscale",
         )
 
 
@@ -97,8 +104,8 @@ def run_image_to_image(
 ) -> RunResult:
     """Image in, image out, tiled when the model allows and the params ask for it."""
     spec, model, constraints = loaded.model.spec, loaded.model, loaded.constraints
-    check_input(image, constraints, spec.id)
     tile = int(params.get(TILE_PARAM, 0) or 0) if spec.tileable else 0
+    check_input(image, constraints, spec.id, pixel_limit(spec, constraints, tiled=tile > 0))
     overlap = int(params.get(OVERLAP_PARAM, 0) or 0)
     extra = model.extra_inputs(params)
     run_network = (lambda x: loaded.session.run(x, *extra)) if extra else loaded.session.run

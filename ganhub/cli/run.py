@@ -194,7 +194,7 @@ def _run_and_save(engine: "Engine", model_id: str, path: Path, target: Path, req
                   guard: OutputGuard, media: dict[str, Any]) -> int:
     """1 when ``path`` failed (reported and skipped), else 0."""
     try:
-        image = imaging.read_image(path)
+        image = imaging.read_image(path, max_pixels=_input_limit(engine, model_id, request))
         result = engine.run(model_id, image=image, **request)
         save_result(result, target, guard, _metadata(image, media, _record(engine, model_id, request)))
         return 0
@@ -203,9 +203,20 @@ def _run_and_save(engine: "Engine", model_id: str, path: Path, target: Path, req
         return 1
 
 
+def _input_limit(engine: "Engine", model_id: str, request: dict[str, Any]) -> int:
+    """Pixels the model takes here, checked from the file's header before any decoding
+    (a tiled run's limit follows free memory, see ganhub.limits)."""
+    from ganhub.limits import pixel_limit
+    from ganhub.spec import TILE_PARAM
+
+    spec = engine.registry.get(model_id).spec
+    tile = int(spec.resolve_params(request.get("params")).get(TILE_PARAM, 0) or 0) if spec.tileable else 0
+    return pixel_limit(spec, tiled=tile > 0).pixels
+
+
 def _run_one(engine: "Engine", model_id: str, path: Path, output: Path, request: dict[str, Any],
              guard: OutputGuard, media: dict[str, Any]) -> int:
-    image = imaging.read_image(path)
+    image = imaging.read_image(path, max_pixels=_input_limit(engine, model_id, request))
     with progress_bar() as bar:
         task = bar.add_task(f"{model_id} {path.name}", total=None)
 

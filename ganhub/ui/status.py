@@ -13,6 +13,7 @@ import platform
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ganhub.limits import pixel_limit
 from ganhub.spec import Kind, ModelSpec, WeightSource
 from ganhub.ui.names import api_name_for
 
@@ -168,10 +169,11 @@ def model_card(model: "Model", plugin: str, device: str | None, last: "LastRun |
     """The Markdown of a model's card: description, licence, weights, runtime, last run."""
     spec, kind = model.spec, model.kind
     c = spec.constraints
+    largest = (f"up to {pixel_limit(spec).pixels / 1e6:.0f} MP here (tiled: the limit follows free memory)"
+               if spec.tileable else f"max {c.max_pixels / 1e6:.1f} MP")
     limits = (
         f"×{c.scale} output, sides a multiple of {c.multiple_of} (padded for you), "
-        f"min side {c.min_side} px, max {c.max_pixels / 1e6:.1f} MP"
-        + (", tiled for large images" if spec.tileable else "")
+        f"min side {c.min_side} px, {largest}"
     )
     return "\n\n".join([
         f"**{spec.title}** · id `{spec.id}` · plugin `{plugin}` · {spec.task} · {kind.value}",

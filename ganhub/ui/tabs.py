@@ -194,7 +194,9 @@ def decode(path: str | None, spec: ModelSpec, required: bool = True) -> "Decoded
         if required:
             raise GanhubError("no input image: upload one (or pick an example) first")
         return None
-    return imaging.read_image(path, max_pixels=spec.constraints.max_pixels)
+    from ganhub.limits import pixel_limit
+
+    return imaging.read_image(path, max_pixels=pixel_limit(spec).pixels)  # tiled models: from memory
 
 
 def output_dir() -> Path:

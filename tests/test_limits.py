@@ -1,0 +1,57 @@
+"""Input size limits: a tiled model's follows the memory available now, others keep their fixed one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ganhub
+from ganhub import limits
+from ganhub.errors import ImageError
+from ganhub.imaging import DecodedImage
+from ganhub.pipeline import check_input
+from ganhub.spec import InputConstraints, tiling_params
+
+
+def spec(tileable: bool, scale: int = 4) -> ganhub.ModelSpec:
+    return ganhub.ModelSpec(id="sr", title="SR", task="super-resolution", license="MIT", description="d",
+                            constraints=InputConstraints(scale=scale, max_pixels=16_000_000), tileable=tileable,
+                            params=tiling_params() if tileable else (), accepts_user_weights=True)
+
+
+def phone_photo(width: int = 5000, height: int = 4000) -> DecodedImage:
+    """A 20 MP image as the check sees it (only its size is read: a broadcast view, no memory)."""
+    return DecodedImage(np.broadcast_to(np.float32(0.5), (height, width, 3)), None, 8, "RGB")
+
+
+def test_memory_decides_for_tiled_models_only() -> None:
+    memory = limits.available_memory()
+    if memory is None:
+        pytest.skip("this platform does not say how much memory is available")
+    per_pixel = limits.bytes_per_input_pixel(4)
+    assert per_pixel == 4 * 3 * 3 + 4 * 3 * 16 + 3 * 16 + 4 * 16  # input copies, float32 out, 8-bit out, Pillow
+    tiled = limits.pixel_limit(spec(True))
+    assert tiled.pixels == pytest.approx(memory * limits.MEMORY_SHARE / per_pixel, rel=0.1)
+    assert "GiB of memory available now" in tiled.why and "×4" in tiled.why
+    fixed = limits.pixel_limit(spec(False))
+    assert fixed.pixels == 16_000_000 and "16.0 MP" in fixed.why
+    assert limits.pixel_limit(spec(True), tiled=False) == limits.pixel_limit(spec(False))  # tile 0: whole image
+
+
+def test_a_20_mp_phone_photo_passes_a_tiled_check_where_memory_allows() -> None:
+    tiled = limits.pixel_limit(spec(True))
+    if tiled.pixels < 20_000_000:
+        pytest.skip(f"this machine has memory for {tiled.pixels / 1e6:.0f} MP only")
+    check_input(phone_photo(), spec(True).constraints, "sr", tiled)
+    with pytest.raises(ImageError) as refused:  # untiled, the fixed 16 MP applies
+        check_input(phone_photo(), spec(True).constraints, "sr", limits.pixel_limit(spec(True), tiled=False))
+    assert "20.0 MP" in str(refused.value) and "16.0 MP" in str(refused.value) and refused.value.fix
+
+
+def test_a_refusal_says_which_limit_and_why() -> None:
+    small = limits.PixelLimit(1_000_000, "half of the 0.1 GiB of memory available now")
+    with pytest.raises(ImageError) as refused:
+        check_input(phone_photo(), spec(True).constraints, "sr", small)
+    text = str(refused.value)
+    assert "'sr' accepts at most 1.0 MP here (half of the 0.1 GiB of memory available now)" in text
+    assert "downscale or crop" in text
