@@ -167,3 +167,27 @@ def test_two_processes_exporting_at_once_leave_one_graph(home: Path, tmp_path: P
     assert [out.strip() for out, _ in outputs] == [expected, expected], [err[-2000:] for _, err in outputs]
     assert len(list(home.glob("onnx/conv-race/*/conv-race.onnx"))) == 1
     assert not list(home.glob("onnx/conv-race/*/*.partial"))
+
+
+class Dots(ganhub.GenerateModel):
+    """A seeded linear map from an 8-d latent to a 16×16 image (no weights file)."""
+
+    spec = ganhub.ModelSpec(id="dots-auto", title="Dots", task="other", license="MIT", description="d",
+                            weights=(ganhub.WeightSource("weights.bin"),))
+
+    def build(self, weights: Path | None):
+        import torch
+
+        torch.manual_seed(0)
+        linear = torch.nn.Linear(8, 3 * 16 * 16)
+        return torch.nn.Sequential(linear, torch.nn.Sigmoid(), torch.nn.Unflatten(1, (3, 16, 16)))
+
+    def latents(self, seed, count, params):
+        return (np.random.default_rng(seed).standard_normal((count, 8)).astype(np.float32),)
+
+
+def test_a_generate_model_is_measured_on_one_image(home: Path) -> None:
+    result = engine_for(Dots()).run("dots-auto", seed=3, count=2)
+    choice = recorded(home, "dots-auto")
+    assert result.runtime == runtime_of(choice["path"]) and len(result.images) == 2
+    assert {"torch-fp32", "onnx-fp32"} <= set(choice["ms"]) and fastest._probe_side(Dots()) == 1

@@ -25,6 +25,7 @@ from ganhub.onnx import cache
 from ganhub.onnx.parity import FP16_MIN_PSNR, psnr
 from ganhub.onnx.timing import interleaved_best_ms
 from ganhub.runtime.cpu import machine_key, native_bf16
+from ganhub.spec import Kind
 
 if TYPE_CHECKING:
     from ganhub.runtime.base import Session
@@ -133,6 +134,9 @@ def _onnx_session(model: Model, weights: "ResolvedWeights | None", say: Say | No
 
 
 def _probe_side(model: Model) -> int:
+    """The probe crop's side (for a generate model, ``bench_inputs`` reads it as the batch: one)."""
+    if model.kind == Kind.GENERATE:
+        return 1
     constraints = model.constraints_for(None)
     side = max(PROBE_SIDE, constraints.min_side)
     return side + (-side % constraints.multiple_of)
