@@ -63,7 +63,9 @@ run()
 times = []
 for _ in range(calls):
     started = time.perf_counter(); run(); times.append((time.perf_counter() - started) * 1000)
-label = getattr(locals().get("session"), "runtime", "torch") + "-" + getattr(locals().get("session"), "precision", "fp32")
+runtime = getattr(locals().get("session"), "runtime", "torch")
+precision = getattr(locals().get("session"), "precision", "fp32")
+label = runtime if runtime.endswith(precision) else f"{runtime}-{precision}"
 print(json.dumps({"ms": min(times), "picked": label}))
 '''
 
