@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ganhub.spec import InputConstraints, ModelSpec
 
 MEMORY_SHARE = 0.5  # of the memory available now: leaves room for the network and the rest
+CEILING = 64_000_000  # whatever the memory: 50 MP photos run, a decompression bomb does not
 FLOAT, CHANNELS = 4, 3
 
 
@@ -59,6 +60,8 @@ def pixel_limit(spec: ModelSpec, constraints: InputConstraints | None = None, ti
         return fixed
     per_pixel = bytes_per_input_pixel(constraints.scale)
     pixels = int(memory * MEMORY_SHARE / per_pixel)
+    if pixels >= CEILING:
+        return PixelLimit(CEILING, f"the {CEILING / 1e6:.0f} MP ceiling for any input")
     why = (f"half of the {memory / 2**30:.1f} GiB of memory available now, at {per_pixel} bytes per "
            f"input pixel for a ×{constraints.scale} output")
     return PixelLimit(max(pixels, 1), why)
