@@ -503,7 +503,7 @@ def test_the_app_says_things_in_a_users_words(tmp_path: Path, monkeypatch: pytes
     cards = {model.spec.id: status.model_card(model, "wording", None) for model in registry.models()}
     assert "ONNX: its weights are an ONNX graph" in cards["onnx-style"] and "style_weights" not in cards["onnx-style"]
     assert "HUB_FACTS" not in cards["any-style"] and "plugins/" not in cards["any-style"]
-    assert "ganhub export" not in cards["a-hub-style"] and "exported once on first use" in cards["a-hub-style"]
+    assert "ganhub export" not in cards["a-hub-style"] and "fastest path that matches torch" in cards["a-hub-style"]
     offered, note = compare.offer(compare.comparable(registry)["photo-to-painting"])
     assert [spec.id for spec in offered] == ["onnx-style"]
     assert note == ("Not offered: Hub style (need download); Own style (need your own weights); "
