@@ -225,8 +225,10 @@ def test_the_video_tab_in_a_browser(server: AppServer, clip: Path) -> None:
 def run_in_page(page: Any, clip: Path) -> None:
     for name in ("Other", "Test blur", "Video / animation"):
         page.get_by_role("tab", name=name, exact=True).click()
+    # The sub-tab renders when first shown: give it the file once its run button is there.
+    page.locator(f"#video-run-{BLUR}").wait_for()
     page.locator(f"#video-input-{BLUR} input[type=file]").set_input_files(str(clip))
-    page.locator(f"#video-input-{BLUR}").get_by_text("walk.mp4").wait_for()
+    page.locator(f"#video-input-{BLUR}").get_by_text("walk.mp4").wait_for(timeout=60_000)
     page.locator(f"#video-run-{BLUR}").click()
     video = page.locator(f"#video-output-{BLUR} video")
     video.wait_for(timeout=90_000)
