@@ -109,6 +109,9 @@ class WatermarkTrainer(Trainer):
                 "adv_weight": 0.01, "sample_count": 8, "sample_every": 1000, "checkpoint_every": 1000,
                 "log_every": 50, "title": "ganhub watermark remover", "license": "Apache-2.0",
                 "task": "watermark-removal"}
+    # What a step draws and how it scores the generator; v3 swaps in its layered pair.
+    make_pairs = staticmethod(make_batch)
+    score_generator = staticmethod(generator_loss)
 
     def __init__(self, cfg: TrainConfig, bank: ImageBank, device: str = "cpu"):
         if cfg.image_size % MULTIPLE_OF:
@@ -136,16 +139,17 @@ class WatermarkTrainer(Trainer):
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return super().autocast()
 
-    def batch(self, count: int, generator: torch.Generator) -> Batch:
-        """``count`` fresh pairs; crops and watermarks both come from ``generator``."""
+    def batch(self, count: int, generator: torch.Generator) -> Any:
+        """``count`` fresh pairs (a Batch, or v3's LayeredBatch); crops and marks both come from ``generator``."""
         clean = self.bank.sample(count, generator)
         rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        return Batch(*(t.to(self.device) for t in make_batch(clean, rng, self.fonts)))
+        pairs = self.make_pairs(clean, rng, self.fonts)
+        return type(pairs)(*(t.to(self.device) for t in pairs))
 
     def step(self) -> dict[str, float]:
         b = self.batch(self.cfg.batch_size, self.rng)
         with self.autocast():
-            loss_g, logs, output = generator_loss(self.g, self.d, b, self.cfg)
+            loss_g, logs, output = self.score_generator(self.g, self.d, b, self.cfg)
         self.update(loss_g, "g")
         self.schedule.step()
         with self.autocast():
@@ -223,29 +227,8 @@ class WatermarkTrainerV3(WatermarkTrainer):
     """The two-layer network on v3's layered marks (see the module doc)."""
 
     defaults = {**WatermarkTrainer.defaults, "title": "ganhub watermark remover v3"}
-
-    def build(self) -> tuple[nn.Module, nn.Module]:
-        d = PatchDiscriminator(self.cfg.d_channels, self.cfg.d_layers, self.cfg.d_norm)
-        dcgan_init(d)
-        return WatermarkUNet(**self.architecture_kwargs()), d
+    make_pairs = staticmethod(make_layered_batch)
+    score_generator = staticmethod(layered_loss)
 
     def architecture_kwargs(self) -> dict[str, Any]:
         return {"channels": self.cfg.g_channels, "layers": 2}
-
-    def batch(self, count: int, generator: torch.Generator) -> LayeredBatch:  # type: ignore[override]
-        clean = self.bank.sample(count, generator)
-        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        return LayeredBatch(*(t.to(self.device) for t in make_layered_batch(clean, rng, self.fonts)))
-
-    def step(self) -> dict[str, float]:
-        b = self.batch(self.cfg.batch_size, self.rng)
-        with self.autocast():
-            loss_g, logs, output = layered_loss(self.g, self.d, b, self.cfg)
-        self.update(loss_g, "g")
-        self.schedule.step()
-        with self.autocast():
-            loss_d = 0.5 * losses.d_bce_loss(self.d(b.marked * 2 - 1, b.clean * 2 - 1),
-                                             self.d(b.marked * 2 - 1, output.detach() * 2 - 1),
-                                             self.cfg.label_smoothing)
-        self.update(loss_d, "d")
-        return {"loss_g": float(loss_g.detach()), "loss_d": float(loss_d.detach()), **logs}
