@@ -15,8 +15,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+
+from ganhub.selfcheck.server import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PLUGINS = "superres,watermark,test_good,test_import_error,test_colorize"
@@ -106,14 +110,7 @@ class AppServer:
 
     def stop(self) -> None:
         """Terminate the server (kill it if it does not stop within 10 s)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def __enter__(self) -> "AppServer":
         return self.start()
@@ -132,3 +129,10 @@ def installed_plugins_dir(base: Path) -> Path:
         install(target)
         marker.touch()
     return target
+
+
+@contextmanager
+def running_test_plugins_app(basetemp: Path) -> Iterator[AppServer]:
+    """The app with the test plugins (TEST_PLUGINS), installed once under pytest's ``basetemp``."""
+    with AppServer("--plugins", TEST_PLUGINS, pythonpath=installed_plugins_dir(basetemp)) as app:
+        yield app

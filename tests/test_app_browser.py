@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_server import ROOT, TEST_PLUGINS, AppServer, installed_plugins_dir
+from app_server import ROOT, AppServer, running_test_plugins_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -34,8 +34,7 @@ RUN_TIMEOUT_MS = 90_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    plugins = installed_plugins_dir(tmp_path_factory.getbasetemp())
-    with AppServer("--plugins", TEST_PLUGINS, pythonpath=plugins) as app:
+    with running_test_plugins_app(tmp_path_factory.getbasetemp()) as app:
         yield app
 
 

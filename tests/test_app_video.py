@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_server import ROOT, TEST_PLUGINS, AppServer, installed_plugins_dir
+from app_server import ROOT, AppServer, running_test_plugins_app
 from PIL import Image
 
 from ganhub.media import provenance
@@ -81,8 +81,7 @@ def streams(path: str | Path) -> dict[str, Any]:
 # -- the app -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    plugins = installed_plugins_dir(tmp_path_factory.getbasetemp())
-    with AppServer("--plugins", TEST_PLUGINS, pythonpath=plugins) as app:
+    with running_test_plugins_app(tmp_path_factory.getbasetemp()) as app:
         yield app
 
 

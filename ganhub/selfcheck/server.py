@@ -120,13 +120,7 @@ class LocalServer:
 
     def stop(self) -> None:
         """Terminate the server (kill it after 10 s) and remove its folder."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Target:
@@ -135,3 +129,15 @@ class LocalServer:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.stop()
+
+
+def stop_process(process: "subprocess.Popen[bytes] | None") -> None:
+    """Terminate ``process`` if it still runs; kill it if it has not stopped within 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
