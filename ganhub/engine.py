@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
-from ganhub import pipeline
+from ganhub import imaging, pipeline
 from ganhub.errors import GanhubError, WeightsUnavailable
 from ganhub.model import Model, weight_sources
 from ganhub.pipeline import Loaded, RunResult
@@ -201,17 +201,27 @@ class Engine:
         device: str | None = None,
         weights: str | None = None,
         on_status: Callable[[str], None] | None = None,
+        quantized: bool = False,
         **inputs: Any,
     ) -> RunResult:
         """Run ``model_id`` on ``inputs`` (``image=``, ``mask=``, ``seed=``/``count=``,
-        ``progress=``): params resolved once, model loaded when needed, pipeline by kind."""
+        ``progress=``): params resolved once, model loaded when needed, pipeline by kind.
+
+        Images come back as float32 in [0, 1]; ``quantized=True`` returns them as uint8 or
+        uint16 at ``result.bit_depth``, what a file holds, which is how the CLI and the app run:
+        a large tiled result is then blended straight into 8 or 16 bits (a quarter or half of
+        float32's memory)."""
         model = self.registry.get(model_id)
         resolved = model.spec.resolve_params(params)  # bad params fail before any loading
         started = time.perf_counter()
         loaded = self.load(model_id, runtime=runtime, device=device, weights=weights, on_status=on_status)
         load_seconds = time.perf_counter() - started
         started = time.perf_counter()
+        if quantized and model.kind == Kind.IMAGE_TO_IMAGE:
+            inputs["quantized"] = True
         result = PIPELINES[model.kind](loaded, params=resolved, **inputs)
+        if quantized:  # kinds whose pipeline has no integer path: their images are small
+            result.images = [imaging.quantize(image, result.bit_depth, "the result") for image in result.images]
         result.seconds, result.load_seconds = time.perf_counter() - started, load_seconds
         result.model_id, result.runtime, result.device = model_id, loaded.session.runtime, loaded.session.device
         return result

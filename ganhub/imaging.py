@@ -22,7 +22,7 @@ from typing import IO, Any, Sequence, Union
 import numpy as np
 from PIL import Image, ImageFile
 
-from ganhub import atomic
+from ganhub import atomic, png
 from ganhub.errors import GanhubError, ImageError
 from ganhub.media import metadata as media_metadata
 
@@ -330,23 +330,28 @@ def _decoded(rgb: np.ndarray, alpha: np.ndarray | None, bit_depth: int, mode: st
 # -- encoding -----------------------------------------------------------------------------
 
 
-def _quantize(values: np.ndarray, bit_depth: int, what: str) -> np.ndarray:
-    """Float [0, 1] (or uint8/uint16 as is) → uint8 or uint16; network overshoot is clipped."""
+def quantize(values: np.ndarray, bit_depth: int, what: str = "image") -> np.ndarray:
+    """Float [0, 1] (or uint8/uint16) → uint8 or uint16; network overshoot is clipped.
+
+    An array already at ``bit_depth`` is returned as it is (no copy: large results arrive
+    quantized, see ``Engine.run(quantized=True)``).
+    """
     if bit_depth not in (8, 16):
         raise ImageError(f"bit_depth is {bit_depth}; use 8 or 16")
-    if values.dtype in (np.uint8, np.uint16):
-        values = values.astype(np.float32) / (255.0 if values.dtype == np.uint8 else 65535.0)
-    values = np.asarray(values, dtype=np.float32)
+    target = np.dtype(np.uint16 if bit_depth == 16 else np.uint8)
+    if values.dtype == target:
+        return values
+    source_top = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(values.dtype, 1.0)
     top = 65535.0 if bit_depth == 16 else 255.0
-    out = np.empty(values.shape, np.uint16 if bit_depth == 16 else np.uint8)
+    out = np.empty(values.shape, target)
     # A band of rows at a time: a ×4 output is GBs of float32, and clip, scale and round over
     # the whole array at once would hold two more float copies of it.
-    rows = max(1, QUANTIZE_BAND_BYTES // max(1, values[:1].nbytes))
+    rows = max(1, QUANTIZE_BAND_BYTES // max(1, values[:1].size * 4))
     for top_row in range(0, values.shape[0], rows):
-        band = values[top_row : top_row + rows]
-        if not np.isfinite(band).all():
+        band = np.asarray(values[top_row : top_row + rows], dtype=np.float32)
+        if source_top == 1.0 and not np.isfinite(band).all():
             raise ImageError(f"{what} contains NaN or infinite values; the model output is broken")
-        scaled = np.clip(band, 0.0, 1.0) * top
+        scaled = np.clip(band, 0.0, source_top) * (top / source_top)
         out[top_row : top_row + rows] = np.rint(scaled, out=scaled)
     return out
 
@@ -367,10 +372,10 @@ def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None, bit_depth: int = 8)
     _check_layout(rgb, alpha)
     if bit_depth not in (8, 16):
         raise ImageError(f"bit_depth is {bit_depth}; use 8 or 16")
-    pixels = _quantize(rgb, 8, "rgb")
+    pixels = quantize(rgb, 8, "rgb")
     if alpha is None:
         return Image.fromarray(pixels)
-    return Image.fromarray(np.dstack([pixels, _quantize(alpha, 8, "alpha")]))
+    return Image.fromarray(np.dstack([pixels, quantize(alpha, 8, "alpha")]))
 
 
 def write_image(
@@ -395,10 +400,10 @@ def write_image(
         raise ImageError(f"JPEG cannot store transparency; write '{path.with_suffix('.png').name}' (use .png)")
     metadata = media_metadata.for_output(metadata, rgb.shape[1], rgb.shape[0])
     level = png_compression(png_level)
-    if fmt == "PNG" and bit_depth == 16:
-        return atomic.write_bytes(path, media_metadata.add_to_png(_encode_png16(rgb, alpha, level), metadata))
+    if fmt == "PNG":
+        return _write_png(path, rgb, alpha, bit_depth, level, metadata)
     image = to_pil(rgb, alpha)
-    options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}, "PNG": {"compress_level": level}}[fmt]
+    options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}}[fmt]
     options = {**options, **media_metadata.save_options(metadata, fmt)}
     with atomic.atomic_path(path) as temporary:  # a kill mid-write never leaves a torn file
         image.save(temporary, fmt, **options)
@@ -418,19 +423,14 @@ def png_compression(level: int | None = None) -> int:
     return level
 
 
-def _encode_png16(rgb: np.ndarray, alpha: np.ndarray | None, level: int = DEFAULT_PNG_LEVEL) -> bytes:
-    """A PNG with 16 bits per channel (PIL would save RGB at 8), checked in its header."""
-    import cv2
-
-    channels = [_quantize(rgb, 16, "rgb")[..., ::-1]]  # OpenCV expects BGR(A)
-    if alpha is not None:
-        channels.append(_quantize(alpha, 16, "alpha")[..., None])
-    pixels = np.ascontiguousarray(np.concatenate(channels, axis=2))
-    ok, encoded = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, level])
-    data = encoded.tobytes() if ok else b""
-    if len(data) < 26 or data[24] != 16:  # IHDR bit depth
-        raise GanhubError("OpenCV did not produce a 16-bit PNG; write with bit_depth=8 instead")
-    return data
+def _write_png(path: Path, rgb: np.ndarray, alpha: np.ndarray | None, bit_depth: int, level: int,
+               metadata: media_metadata.ImageMetadata | None) -> Path:
+    """A PNG of 8 or 16 bits per channel, streamed from the quantized rows (see ganhub.png)."""
+    pixels = quantize(rgb, bit_depth, "rgb")
+    opacity = None if alpha is None else quantize(alpha, bit_depth, "alpha")
+    with atomic.atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        png.write_png(handle, pixels, opacity, level=level, extra_chunks=media_metadata.png_chunks(metadata))
+    return path
 
 
 # -- animations ----------------------------------------------------------------------------

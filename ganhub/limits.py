@@ -2,10 +2,11 @@
 
 A model that is not tiled holds its whole activation stack at once, so its spec's fixed
 ``max_pixels`` applies. A tiled model's activations are bounded by the tile; what grows with
-the photo is only the image itself (decoded input, the float32 output it is blended into, the
-8-bit copy written out and Pillow's 4-byte-per-pixel image while saving). So its limit follows
-the memory available now, read before anything is decoded: a 20–50 MP phone photo runs where
-there is memory for it, and the refusal says which limit applied and why.
+the photo is only the image itself (decoded input and its padded copies, and the result: at
+the output's bit depth when the run is quantized, as the CLI's and the app's are, else float32
+plus the 8-bit copy written out). So its limit follows the memory available now, read before
+anything is decoded: a 20–50 MP phone photo runs where there is memory for it, and the refusal
+says which limit applied and why.
 """
 
 from __future__ import annotations
@@ -28,10 +29,19 @@ class PixelLimit:
     why: str
 
 
-def bytes_per_input_pixel(scale: int) -> int:
-    """Memory a tiled run holds per input pixel: input copies, float32 output, 8-bit output, Pillow's copy."""
+def bytes_per_input_pixel(scale: int, integer_result: bool = True) -> int:
+    """Memory a tiled run holds per input pixel.
+
+    Always: three float32 copies of the input (decoded, network layout, padded) and its alpha.
+    An integer result (``Engine.run(quantized=True)`` with a model whose ``finish`` takes
+    integers) is up to 16-bit RGBA at the output's size; otherwise a float32 result plus the
+    8-bit copy and the file writer's.
+    """
     out = scale * scale
-    return FLOAT * CHANNELS * 3 + FLOAT * CHANNELS * out + CHANNELS * out + 4 * out
+    inputs = FLOAT * CHANNELS * 3 + FLOAT
+    if integer_result:
+        return inputs + 2 * (CHANNELS + 1) * out
+    return inputs + FLOAT * CHANNELS * out + CHANNELS * out + 4 * out
 
 
 def available_memory() -> int | None:
@@ -49,8 +59,10 @@ def available_memory() -> int | None:
         return None
 
 
-def pixel_limit(spec: ModelSpec, constraints: InputConstraints | None = None, tiled: bool | None = None) -> PixelLimit:
-    """The input limit for ``spec`` (tiled: from memory; otherwise its fixed ``max_pixels``)."""
+def pixel_limit(spec: ModelSpec, constraints: InputConstraints | None = None, tiled: bool | None = None,
+                integer_result: bool = True) -> PixelLimit:
+    """The input limit for ``spec`` (tiled: from memory, see ``bytes_per_input_pixel``;
+    otherwise its fixed ``max_pixels``)."""
     constraints = constraints or spec.constraints
     fixed = PixelLimit(constraints.max_pixels, f"the model's limit of {constraints.max_pixels / 1e6:.1f} MP")
     if not (spec.tileable if tiled is None else tiled):
@@ -58,7 +70,7 @@ def pixel_limit(spec: ModelSpec, constraints: InputConstraints | None = None, ti
     memory = available_memory()
     if memory is None:
         return fixed
-    per_pixel = bytes_per_input_pixel(constraints.scale)
+    per_pixel = bytes_per_input_pixel(constraints.scale, integer_result)
     pixels = int(memory * MEMORY_SHARE / per_pixel)
     if pixels >= CEILING:
         return PixelLimit(CEILING, f"the {CEILING / 1e6:.0f} MP ceiling for any input")

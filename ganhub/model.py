@@ -60,13 +60,18 @@ class ImageToImageModel(Model):
     """Image in, image out (super-resolution, painting styles, restoration)."""
 
     kind = Kind.IMAGE_TO_IMAGE
+    # Set True when ``finish`` also works on uint8/uint16 arrays (at the input's bit depth):
+    # large tiled runs then blend straight into an 8- or 16-bit result and never hold the
+    # whole output as float32. The default ``finish`` (returns its input) counts as True.
+    finish_takes_integers = False
 
     def extra_inputs(self, params: dict[str, Any]) -> tuple[np.ndarray, ...]:
         """Arrays passed to the network after the image (e.g. a style vector), made from params."""
         return ()
 
     def finish(self, output: np.ndarray, source: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        """Post-process the network's H×W×3 output (e.g. resize to a smaller scale)."""
+        """Post-process the network's H×W×3 output (e.g. resize to a smaller scale): float in
+        [0, 1], or uint8/uint16 when ``finish_takes_integers``."""
         return output
 
     def example_inputs(self, height: int, width: int, batch: int = 1) -> tuple[np.ndarray, ...]:

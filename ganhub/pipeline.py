@@ -16,7 +16,7 @@ import numpy as np
 from ganhub import imaging, tiling
 from ganhub.errors import GanhubError, ImageError
 from ganhub.limits import PixelLimit, pixel_limit
-from ganhub.model import Model
+from ganhub.model import ImageToImageModel, Model
 from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Loaded:
 class RunResult:
     """What a run produced, plus what a user should know about how."""
 
-    images: list[np.ndarray]  # H×W×3 float32 in [0, 1]
+    images: list[np.ndarray]  # H×W×3 float32 in [0, 1]; uint8/uint16 (bit_depth) when run quantized
     alphas: list[np.ndarray | None]
     bit_depth: int = 8
     notes: list[str] = field(default_factory=list)
@@ -81,18 +81,39 @@ def _to_nchw(rgb: np.ndarray) -> np.ndarray:
 
 
 def _to_hwc(x: np.ndarray) -> np.ndarray:
-    """First image of N×C×H×W as H×W×C in [0, 1], with one copy (outputs can be GBs)."""
+    """First image of N×C×H×W as H×W×C, float in [0, 1] or as quantized, copied only when
+    the channels-last layout needs it (outputs can be GBs)."""
+    if x.dtype != np.float32:
+        return np.ascontiguousarray(x[0].transpose(1, 2, 0))
     hwc = np.ascontiguousarray(x[0].transpose(1, 2, 0), dtype=np.float32)
     return np.clip(hwc, 0.0, 1.0, out=hwc)
 
 
-def _resize_alpha(alpha: np.ndarray, height: int, width: int) -> np.ndarray:
+def _result_dtype(model: Model, bit_depth: int, quantized: bool, tiled: bool) -> type:
+    """What tiles are blended into: the output's own bit depth when the caller wants a
+    quantized result and the model's ``finish`` takes integers (memory: 1–2 bytes a sample
+    instead of 4), else float32."""
+    if not (quantized and tiled and takes_integers(model)):
+        return np.float32
+    return np.uint16 if bit_depth == 16 else np.uint8
+
+
+def takes_integers(model: Model) -> bool:
+    """Whether ``model.finish`` works on uint8/uint16 arrays (the default, which returns its input, does)."""
+    return type(model).finish is ImageToImageModel.finish or bool(getattr(model, "finish_takes_integers", False))
+
+
+def _resize_alpha(alpha: np.ndarray, height: int, width: int, dtype: np.dtype = np.dtype(np.float32)) -> np.ndarray:
+    """``alpha`` (float [0, 1]) at the result's size and dtype; 8-bit results resize in 8 bits."""
     from PIL import Image
 
-    if alpha.shape == (height, width):
-        return alpha
-    resized = Image.fromarray(alpha.astype(np.float32)).resize((width, height), Image.LANCZOS)
-    return np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
+    if dtype == np.uint8:  # a float alpha at a ×4 output's size would be 4 bytes a pixel
+        small = imaging.quantize(alpha, 8, "alpha")
+        return small if small.shape == (height, width) else np.asarray(Image.fromarray(small).resize((width, height), Image.LANCZOS))
+    if alpha.shape != (height, width):
+        resized = Image.fromarray(alpha.astype(np.float32)).resize((width, height), Image.LANCZOS)
+        alpha = np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
+    return imaging.quantize(alpha, 16, "alpha") if dtype == np.uint16 else alpha
 
 
 def run_image_to_image(
@@ -101,11 +122,18 @@ def run_image_to_image(
     image: imaging.DecodedImage,
     params: dict[str, Any],
     progress: Progress | None = None,
+    quantized: bool = False,
 ) -> RunResult:
-    """Image in, image out, tiled when the model allows and the params ask for it."""
+    """Image in, image out, tiled when the model allows and the params ask for it.
+
+    ``quantized`` returns the image at the input's bit depth (uint8/uint16) rather than float:
+    a tiled run then never holds a float copy of the whole output.
+    """
     spec, model, constraints = loaded.model.spec, loaded.model, loaded.constraints
     tile = int(params.get(TILE_PARAM, 0) or 0) if spec.tileable else 0
-    check_input(image, constraints, spec.id, pixel_limit(spec, constraints, tiled=tile > 0))
+    out_dtype = _result_dtype(model, image.bit_depth, quantized, tile > 0)
+    limit = pixel_limit(spec, constraints, tiled=tile > 0, integer_result=out_dtype != np.float32)
+    check_input(image, constraints, spec.id, limit)
     overlap = int(params.get(OVERLAP_PARAM, 0) or 0)
     extra = model.extra_inputs(params)
     run_network = (lambda x: loaded.session.run(x, *extra)) if extra else loaded.session.run
@@ -117,11 +145,16 @@ def run_image_to_image(
         overlap=overlap,
         multiple_of=constraints.multiple_of,
         progress=progress,
+        out_dtype=out_dtype,
     )
-    rgb = np.asarray(model.finish(_to_hwc(output), image.rgb, params), dtype=np.float32)
+    rgb = np.asarray(model.finish(_to_hwc(output), image.rgb, params))
     del output  # the N×C×H×W result is no longer needed; free it before alpha work
-    np.clip(rgb, 0.0, 1.0, out=rgb)
-    alpha = None if image.alpha is None else _resize_alpha(image.alpha, *rgb.shape[:2])
+    if quantized:
+        rgb = imaging.quantize(rgb, image.bit_depth, "the result")
+    else:
+        rgb = rgb.astype(np.float32, copy=False)
+        np.clip(rgb, 0.0, 1.0, out=rgb)
+    alpha = None if image.alpha is None else _resize_alpha(image.alpha, *rgb.shape[:2], rgb.dtype)
     notes = list(image.notes)
     if alpha is not None and constraints.scale > 1:
         notes.append("alpha channel resized with Lanczos")

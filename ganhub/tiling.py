@@ -15,6 +15,7 @@ import numpy as np
 from ganhub.errors import GanhubError, ImageError
 
 _PadMode = Literal["reflect", "edge", "constant"]
+FLUSH_ROWS = 64  # output rows divided and stored at a time
 
 
 # -- padding ------------------------------------------------------------------------------
@@ -64,6 +65,7 @@ def tiled_apply(
     overlap: int,
     multiple_of: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    out_dtype: type | np.dtype = np.float32,
 ) -> np.ndarray:
     """Run ``fn`` (N×C×h×w → N×C'×h·scale×w·scale) over ``x`` in overlapping, feathered tiles.
 
@@ -72,50 +74,123 @@ def tiled_apply(
     keeps that band, see ``_tile_plan``) and are blended across it by the weights of ``_window``. ``x`` is
     padded (reflect) to a multiple of ``multiple_of`` as an untiled run would be and ``tile``
     is rounded down to that multiple, so every tile has a valid size without its own padding.
-    ``tile=0``, or an image that fits one tile, runs ``fn`` once. A tiled result is an N×C×H×W
-    view of a channels-last buffer (``result[0].transpose(1, 2, 0)`` is contiguous). ``progress(done, total)`` is
+    ``tile=0``, or an image that fits one tile, runs ``fn`` once. ``progress(done, total)`` is
     called before the first tile (0 done: the user sees the work has started) and after each.
+
+    The result is an N×C×H×W view of a channels-last buffer (``result[0].transpose(1, 2, 0)``
+    is contiguous) of ``out_dtype``: float32 as ``fn`` returned it, or uint8/uint16 holding
+    round(clip(v, 0, 1) · 255 or 65535). Tiles are blended in float one row of tiles at a time
+    (``_Band``), so with an integer ``out_dtype`` the memory that grows with the image is the
+    result's own bytes: 576 MB, not 2.3 GB of float32, for a ×4 result of a 12 MP photo.
     """
+    out_dtype = _check_dtype(out_dtype)
     tile = _check_tiling(x, scale, tile, overlap, multiple_of)
     padded, (height, width) = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), multiple_of)
     ph, pw = padded.shape[2], padded.shape[3]
     if tile == 0 or (ph <= tile and pw <= tile):
         if progress:
             progress(0, 1)
-        output = _run_tile(fn, padded, scale)
+        output = crop_to(_run_tile(fn, padded, scale), height * scale, width * scale)
         if progress:
             progress(1, 1)
-        return crop_to(output, height * scale, width * scale)
+        return output if out_dtype == np.float32 else _store(output.transpose(0, 2, 3, 1), out_dtype).transpose(0, 3, 1, 2)
     (th, rows), (tw, cols) = _tile_plan(ph, tile, overlap, multiple_of), _tile_plan(pw, tile, overlap, multiple_of)
     total, done = len(rows) * len(cols), 0
     if progress:
         progress(0, total)
-    # The output is accumulated channels-last (N×H×W×C) and returned as an N×C×H×W view: the
-    # pipeline's H×W×C image is then that very buffer, not a copy of a GB-sized array. The
-    # blend weights are separable (one tile size per axis, windows that depend only on the
-    # row or the column), so their sum is two 1-D vectors rather than another full-size map.
-    accum: np.ndarray | None = None
-    row_sum, col_sum = np.zeros(ph * scale, np.float32), np.zeros(pw * scale, np.float32)
+    row_windows = [_window(th, scale, overlap, i > 0, i < len(rows) - 1) for i in range(len(rows))]
+    col_windows = [_window(tw, scale, overlap, j > 0, j < len(cols) - 1) for j in range(len(cols))]
+    band = _Band(_weight_sums(row_windows, rows, ph, scale), _weight_sums(col_windows, cols, pw, scale),
+                 th * scale, (height * scale, width * scale), out_dtype)
     for i, top in enumerate(rows):
-        wy = _window(th, scale, overlap, i > 0, i < len(rows) - 1)
-        row_sum[top * scale : (top + th) * scale] += wy
+        band.move_to(top * scale)
         for j, left in enumerate(cols):
             out = _run_tile(fn, padded[:, :, top : top + th, left : left + tw], scale)
-            if accum is None:
-                accum = np.zeros((out.shape[0], ph * scale, pw * scale, out.shape[1]), np.float32)
-            wx = _window(tw, scale, overlap, j > 0, j < len(cols) - 1)
-            if i == 0:
-                col_sum[left * scale : (left + tw) * scale] += wx
-            weight = (wy[:, None] * wx[None, :])[None, :, :, None]
-            region = (slice(top * scale, (top + th) * scale), slice(left * scale, (left + tw) * scale))
-            accum[:, region[0], region[1]] += out.transpose(0, 2, 3, 1) * weight
+            band.add(out, left * scale, row_windows[i][:, None] * col_windows[j][None, :])
             done += 1
             if progress:
                 progress(done, total)
-    assert accum is not None  # there is always at least one tile
-    accum /= row_sum[None, :, None, None]  # in place: at ×4 the output is the largest array here
-    accum /= col_sum[None, None, :, None]
-    return accum[:, : height * scale, : width * scale].transpose(0, 3, 1, 2)
+    return band.close()
+
+
+class _Band:
+    """The float blend of one row of tiles, flushed into the result as rows become final.
+
+    Rows above the next tile row's top get no more contributions, so they are divided by the
+    summed weights and stored (quantized for an integer result); the rest of the band moves
+    up to start the next row of tiles.
+    """
+
+    def __init__(self, row_sum: np.ndarray, col_sum: np.ndarray, rows: int, size: tuple[int, int], dtype: np.dtype):
+        self.row_sum, self.col_sum, self.size, self.dtype = row_sum, col_sum, size, dtype
+        self.height, self.top = rows, 0
+        self.accum: np.ndarray | None = None  # N×rows×W×C float32, made at the first tile
+        self.result: np.ndarray | None = None  # N×H×W×C of dtype
+
+    def add(self, out: np.ndarray, left: int, weight: np.ndarray) -> None:
+        if self.accum is None:
+            count, channels = out.shape[0], out.shape[1]
+            self.accum = np.zeros((count, self.height, self.col_sum.size, channels), np.float32)
+            self.result = np.empty((count, *self.size, channels), self.dtype)
+        region = self.accum[:, : out.shape[2], left : left + out.shape[3]]
+        region += out.transpose(0, 2, 3, 1) * weight[None, :, :, None]
+
+    def move_to(self, top: int) -> None:
+        """Start the row of tiles whose output begins at row ``top``: rows above it are final."""
+        if self.accum is None or top == self.top:
+            self.top = top
+            return
+        done = top - self.top
+        self._flush(done)
+        kept = self.height - done
+        self.accum[:, :kept] = self.accum[:, done:]
+        self.accum[:, kept:] = 0.0
+        self.top = top
+
+    def close(self) -> np.ndarray:
+        assert self.result is not None  # there is always at least one tile
+        self._flush(self.height)
+        return self.result.transpose(0, 3, 1, 2)
+
+    def _flush(self, count: int) -> None:
+        assert self.accum is not None and self.result is not None
+        stop = min(self.top + count, self.size[0])
+        if stop <= self.top:
+            return
+        width = self.size[1]
+        for start in range(self.top, stop, FLUSH_ROWS):  # a few rows at a time: _store makes a float copy
+            end = min(start + FLUSH_ROWS, stop)
+            block = self.accum[:, start - self.top : end - self.top, :width]
+            block /= self.row_sum[start:end][None, :, None, None]
+            block /= self.col_sum[:width][None, None, :, None]
+            self.result[:, start:end] = _store(block, self.dtype)
+
+
+def _weight_sums(windows: list[np.ndarray], starts: list[int], length: int, scale: int) -> np.ndarray:
+    """Per output row (or column), the summed blend weights of the tiles covering it."""
+    sums = np.zeros(length * scale, np.float32)
+    for window, start in zip(windows, starts):
+        sums[start * scale : start * scale + window.size] += window
+    return sums
+
+
+def _check_dtype(dtype: type | np.dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.uint8, np.uint16):
+        raise ImageError(f"out_dtype {dtype} is not supported; use float32, uint8 or uint16")
+    return dtype
+
+
+def _store(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float [0, 1] → ``dtype`` (rounded, clipped); a NaN from the network is an error, not a colour."""
+    if dtype == np.float32:
+        return values
+    if not np.isfinite(values).all():
+        raise GanhubError("the model returned NaN or infinite values; its output is broken",
+                          fix="try --runtime torch, or report the model")
+    top = float(np.iinfo(dtype).max)
+    scaled = np.clip(values, 0.0, 1.0) * top
+    return np.rint(scaled, out=scaled).astype(dtype)
 
 
 def _check_tiling(x: np.ndarray, scale: int, tile: int, overlap: int, multiple_of: int) -> int:

@@ -125,3 +125,31 @@ def test_tiling_arguments_are_validated():
     with pytest.raises(ImageError, match="N×C×H×W"):
         tiled_apply(identity, x[0], scale=1, tile=32, overlap=4)
     assert np.array_equal(tiled_apply(identity, x + 0.5, scale=1, tile=32, overlap=4), x + 0.5)
+
+
+def test_integer_results_are_the_float_result_quantized():
+    """uint8/uint16 results are blended in float a row of tiles at a time, then rounded:
+    the same values the float result gives when written out, for batches and odd sizes."""
+    from ganhub.imaging import quantize
+
+    fn, _ = conv_net(2)
+    x = np.concatenate([nchw(skimage_data.coffee()[50:173, 200:297]), nchw(skimage_data.chelsea()[:123, :97])])
+    floats = tiled_apply(fn, x, scale=2, tile=48, overlap=8, multiple_of=4)
+    for dtype, depth in ((np.uint8, 8), (np.uint16, 16)):
+        stored = tiled_apply(fn, x, scale=2, tile=48, overlap=8, multiple_of=4, out_dtype=dtype)
+        assert stored.dtype == dtype and stored.shape == floats.shape
+        assert stored[0].transpose(1, 2, 0).flags.c_contiguous  # H×W×C without a copy
+        for image in range(2):
+            expected = quantize(floats[image].transpose(1, 2, 0), depth)
+            assert np.array_equal(stored[image].transpose(1, 2, 0), expected)
+    whole = tiled_apply(fn, x[:1], scale=2, tile=0, overlap=0, out_dtype=np.uint8)  # untiled: same rounding
+    assert np.array_equal(whole[0].transpose(1, 2, 0), quantize(fn(x[:1])[0].transpose(1, 2, 0), 8))
+
+
+def test_integer_results_refuse_broken_network_output():
+    x = np.full((1, 3, 64, 64), 0.5, np.float32)
+    broken = lambda t: np.where(t > 0, np.nan, t)  # noqa: E731
+    with pytest.raises(Exception, match="NaN"):
+        tiled_apply(broken, x, scale=1, tile=32, overlap=4, out_dtype=np.uint8)
+    with pytest.raises(ImageError, match="out_dtype"):
+        tiled_apply(lambda t: t, x, scale=1, tile=32, overlap=4, out_dtype=np.int32)

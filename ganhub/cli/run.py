@@ -154,7 +154,7 @@ def run_command(engine: "Engine", model_id: str, inputs: list[Path], output: Pat
     if model.kind == Kind.GENERATE:
         for path in output_paths(output, count):
             guard.check(path)
-        result = engine.run(model_id, seed=seed, count=count, **request)
+        result = engine.run(model_id, seed=seed, count=count, quantized=True, **request)
         record = _record(engine, model_id, request, seed=seed, settings={"count": count} if count > 1 else None)
         _report(result, save_result(result, output, guard, media_metadata.with_record(None, record)))
         return 0
@@ -195,7 +195,7 @@ def _run_and_save(engine: "Engine", model_id: str, path: Path, target: Path, req
     """1 when ``path`` failed (reported and skipped), else 0."""
     try:
         image = imaging.read_image(path, max_pixels=_input_limit(engine, model_id, request))
-        result = engine.run(model_id, image=image, **request)
+        result = engine.run(model_id, image=image, quantized=True, **request)
         save_result(result, target, guard, _metadata(image, media, _record(engine, model_id, request)))
         return 0
     except GanhubError as exc:
@@ -209,9 +209,12 @@ def _input_limit(engine: "Engine", model_id: str, request: dict[str, Any]) -> in
     from ganhub.limits import pixel_limit
     from ganhub.spec import TILE_PARAM
 
-    spec = engine.registry.get(model_id).spec
+    from ganhub.pipeline import takes_integers
+
+    model = engine.registry.get(model_id)
+    spec = model.spec
     tile = int(spec.resolve_params(request.get("params")).get(TILE_PARAM, 0) or 0) if spec.tileable else 0
-    return pixel_limit(spec, tiled=tile > 0).pixels
+    return pixel_limit(spec, tiled=tile > 0, integer_result=takes_integers(model)).pixels
 
 
 def _run_one(engine: "Engine", model_id: str, path: Path, output: Path, request: dict[str, Any],
@@ -226,7 +229,8 @@ def _run_one(engine: "Engine", model_id: str, path: Path, output: Path, request:
         def on_tile(done: int, total: int) -> None:
             bar.update(task, description=f"{model_id} {path.name}: tiles", completed=done, total=total)
 
-        result = engine.run(model_id, image=image, progress=on_tile, on_status=on_status, **request)
+        result = engine.run(model_id, image=image, progress=on_tile, on_status=on_status, quantized=True,
+                            **request)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     _report(result, save_result(result, output, guard, _metadata(image, media, _record(engine, model_id, request))))

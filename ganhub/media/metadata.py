@@ -21,12 +21,13 @@ This module needs only Pillow: imaging imports it, so it must not import imaging
 from __future__ import annotations
 
 import re
-import struct
 import zlib
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
+
+from ganhub.png import chunk
 
 _ORIENTATION, _EXIF_IFD = 0x0112, 0x8769
 _IMAGE_WIDTH, _IMAGE_LENGTH = 0x0100, 0x0101  # IFD0 (TIFF-style writers)
@@ -158,28 +159,23 @@ def _png_text(metadata: ImageMetadata) -> Any:
     return info
 
 
-def add_to_png(data: bytes, metadata: ImageMetadata | None) -> bytes:
-    """An encoded PNG (e.g. OpenCV's 16-bit one) with ``metadata``'s chunks after its IHDR."""
+def png_chunks(metadata: ImageMetadata | None) -> bytes:
+    """``metadata`` as PNG chunks (ICC profile, EXIF, XMP and the provenance record as iTXt)."""
     if not metadata:
-        return data
+        return b""
     chunks = b""
     if metadata.icc:
-        chunks += _chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(metadata.icc))
+        chunks += chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(metadata.icc))
     if metadata.exif:
         exif = metadata.exif
-        chunks += _chunk(b"eXIf", exif[len(_EXIF_HEADER):] if exif.startswith(_EXIF_HEADER) else exif)
+        chunks += chunk(b"eXIf", exif[len(_EXIF_HEADER):] if exif.startswith(_EXIF_HEADER) else exif)
     if metadata.xmp:
         chunks += _itxt(_XMP_KEY, metadata.xmp)
     if metadata.made_by:
         chunks += _itxt(_RECORD_KEY, metadata.made_by.encode("utf-8"))
-    end_of_ihdr = 8 + 8 + 13 + 4  # signature, IHDR length+type, IHDR data, CRC
-    return data[:end_of_ihdr] + chunks + data[end_of_ihdr:]
+    return chunks
 
 
 def _itxt(keyword: str, text: bytes) -> bytes:
     """An uncompressed iTXt chunk: keyword, flags, empty language and translated keyword, text."""
-    return _chunk(b"iTXt", keyword.encode("latin-1") + b"\x00\x00\x00\x00\x00" + text)
-
-
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    return chunk(b"iTXt", keyword.encode("latin-1") + b"\x00\x00\x00\x00\x00" + text)

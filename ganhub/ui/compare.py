@@ -80,7 +80,7 @@ def _run_one(runner: "Runner", spec: ModelSpec, image_path: str | None, seed: in
     else:
         with user_errors(spec.id):
             decoded = decode(image_path, spec)
-        result = runner.run(spec.id, {"image": decoded}, progress)
+        result = runner.run(spec.id, {"image": decoded, "quantized": True}, progress)
         name = output_name(image_path, spec.id)
     path = save_png(output_dir(), name, result.images[0], result.alphas[0], result.bit_depth)
     return path, f"{spec.title} ({spec.id}) · {result.seconds:.2f} s on {result.device}"

@@ -223,7 +223,12 @@ def preview(folder: Path, name: str, rgb: np.ndarray, size: tuple[int, int] | No
     Gradio stores returned images under a hash of their bytes and rewrites that file in
     place, so two users getting the same picture at once could be served a half-written one.
     """
-    image = Image.fromarray((np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+    from ganhub.imaging import quantize
+
+    # Every step-th pixel first: a ×4 result can be 200 MP, and Pillow would copy all of it
+    # before shrinking; what is left is still twice the preview's size for a clean LANCZOS.
+    step = max(1, max(rgb.shape[:2]) // (2 * PREVIEW_MAX_SIDE))
+    image = Image.fromarray(quantize(np.ascontiguousarray(rgb[::step, ::step]), 8))
     if size is not None and image.size != size:
         image = image.resize(size, Image.BICUBIC)
     if max(image.size) > PREVIEW_MAX_SIDE:
@@ -323,7 +328,7 @@ def _image_to_image(model: Model, runner: "Runner", api_name: str) -> Any:
         with user_errors(spec.id, widget_labels(spec)):
             decoded = decode(values[0], spec)
             request = shared.request(values[1:])
-        result = runner.run(spec.id, {**request, "image": decoded}, progress)
+        result = runner.run(spec.id, {**request, "image": decoded, "quantized": True}, progress)
         rgb, folder = result.images[0], output_dir()
         metadata = video_tab.output_metadata(runner, spec.id, request, result, decoded.metadata, bool(strip_value))
         path = save_png(folder, output_name(values[0], task_verb(spec.task)), rgb, result.alphas[0], result.bit_depth,
@@ -437,7 +442,7 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
             if mask is None and not use_auto:
                 raise GanhubError("paint over the area to remove first (the brush marks the mask)")
             request = shared.request(values[2:])
-        result = runner.run(spec.id, {**request, "image": decoded, "mask": mask}, progress)
+        result = runner.run(spec.id, {**request, "image": decoded, "mask": mask, "quantized": True}, progress)
         rgb, folder = result.images[0], output_dir()
         metadata = video_tab.output_metadata(runner, spec.id, request, result, editor_value.get("metadata"),
                                              bool(strip_value))

@@ -51,6 +51,8 @@ class Upscaler(ganhub.ImageToImageModel):
             return build_from_ncnn(weights, weights.with_suffix(".bin"), self.arch)
         return load_spandrel(weights, self.arch).model
 
+    finish_takes_integers = True  # cv2's area resize keeps uint8/uint16 as they are
+
     def finish(self, output: np.ndarray, source: np.ndarray, params: dict[str, Any]) -> np.ndarray:
         scale = int(params.get("scale") or self.spec.constraints.scale)
         height, width = source.shape[0] * scale, source.shape[1] * scale

@@ -107,6 +107,23 @@ def test_tiled_matches_untiled_within_one_level(engine):
     assert calls[-1][0] == calls[-1][1] > 1
 
 
+def test_quantized_runs_return_what_the_file_holds(engine):
+    """quantized=True (the CLI and the app) blends tiles straight into 8 or 16 bits: the same
+    pixels as rounding the float result, alpha included, at a quarter of float32's memory."""
+    rgba = imaging.read_image(np.dstack([astronaut_crop(96), np.tile(np.arange(96, dtype=np.uint8), (96, 1))]))
+    params = {"tile": 48, "tile_overlap": 8}
+    floats = engine.run("realesr-animevideov3", image=rgba, params=params)
+    stored = engine.run("realesr-animevideov3", image=rgba, params=params, quantized=True)
+    assert stored.images[0].dtype == np.uint8 and stored.alphas[0].dtype == np.uint8
+    assert np.array_equal(stored.images[0], imaging.quantize(floats.images[0], 8))
+    assert np.abs(stored.alphas[0].astype(int) - imaging.quantize(floats.alphas[0], 8)).max() <= 1
+    halved = engine.run("realesr-animevideov3", image=rgba, params={**params, "scale": 2}, quantized=True)
+    assert halved.images[0].dtype == np.uint8 and halved.images[0].shape == (192, 192, 3)  # finish resized the uint8
+    deep = imaging.read_image(astronaut_crop(40).astype(np.uint16) * 257)
+    deep_result = engine.run("realesr-animevideov3", image=deep, params={"tile": 32, "tile_overlap": 8}, quantized=True)
+    assert deep_result.images[0].dtype == np.uint16 and deep_result.bit_depth == 16
+
+
 def test_scale_choice_and_alpha_and_16_bit(engine):
     rgba = np.dstack([astronaut_crop(32), np.full((32, 32), 128, np.uint8)])
     result = engine.run("realesr-animevideov3", image=imaging.read_image(rgba), params={"scale": 2})
