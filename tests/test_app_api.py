@@ -90,24 +90,25 @@ def test_every_model_is_an_endpoint(client: Client) -> None:
 
 def test_image_to_image_blurs_a_real_photo(client: Client, tmp_path: Path) -> None:
     crop = photo_crop()
-    (before, after), png, info = blur(client, save_png(tmp_path / "crop.png", crop))
+    reply = blur(client, save_png(tmp_path / "crop.png", crop))
+    assert len(reply) == 2  # the result file and its line: the slider's previews stay out of the API
+    png, info = reply
     output = read_png(png)
     assert output.shape == crop.shape
     assert Path(png).name == "crop_result.png"  # named after the input, not the model
     assert np.abs(output - box_blur(crop)).max() <= 1  # 8-bit rounding only
-    assert read_png(before).shape == read_png(after).shape == crop.shape
     assert "s on cpu (torch)" in info
     # Tiled (16 px tiles, 4 px overlap, 16 tiles) gives the same image up to the blending
     # of tile borders: no visible seams.
-    tiled = read_png(blur(client, save_png(tmp_path / "crop.png", crop), tile=16, overlap=4)[1])
+    tiled = read_png(blur(client, save_png(tmp_path / "crop.png", crop), tile=16, overlap=4)[0])
     assert np.abs(tiled - output).max() <= 4 and np.abs(tiled - output).mean() < 0.5
 
 
 def test_superres_runs_offline_from_the_package_weights(client: Client, tmp_path: Path) -> None:
     crop = photo_crop(size=32)
     try:
-        _, png, _ = client.predict(handle_file(save_png(tmp_path / "small.png", crop)), 4, 256, 16, "torch",
-                                   api_name="/realesr_animevideov3")
+        png, _ = client.predict(handle_file(save_png(tmp_path / "small.png", crop)), 4, 256, 16, "torch",
+                                api_name="/realesr_animevideov3")
     except gradio_client.exceptions.AppError as exc:
         if "unavailable" in str(exc):
             pytest.skip(f"no offline weights for realesr-animevideov3 here: {exc}")
@@ -137,8 +138,8 @@ def test_a_third_party_task_gets_its_own_tab_and_endpoint(server: AppServer, cli
     tabs = {c["props"].get("label"): c["props"].get("id") for c in config["components"] if c.get("type") == "tabitem"}
     assert tabs.get("Colorize") == "task-colorize"
     crop = photo_crop()
-    _, png, info = client.predict(handle_file(save_png(tmp_path / "grey.png", crop)), "torch",
-                                  api_name="/test_colorize_sepia")
+    png, info = client.predict(handle_file(save_png(tmp_path / "grey.png", crop)), "torch",
+                               api_name="/test_colorize_sepia")
     luma = crop.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     expected = np.clip(luma[..., None] * np.array([1.0, 0.85, 0.62]), 0, 255)
     assert np.abs(read_png(png) - expected).max() <= 1
@@ -167,7 +168,7 @@ def test_bad_uploads_get_clear_errors_and_the_next_call_works(server: AppServer,
     assert time.perf_counter() - started < 20  # refused from the header, not decoded
     with pytest.raises(gradio_client.exceptions.AppError, match="greater than maximum value 2048"):
         blur(client, save_png(tmp_path / "ok.png", photo_crop()), tile=5000)
-    _, png, _ = blur(client, save_png(tmp_path / "ok.png", photo_crop()))
+    png, _ = blur(client, save_png(tmp_path / "ok.png", photo_crop()))
     assert read_png(png).shape == (64, 64, 3)
     assert server.alive()
     assert "Traceback" not in str(client.view_api(print_info=False, return_format="dict"))
@@ -176,7 +177,7 @@ def test_bad_uploads_get_clear_errors_and_the_next_call_works(server: AppServer,
 # -- load ----------------------------------------------------------------------------------
 def test_concurrent_clients_match_a_sequential_run(server: AppServer, client: Client, tmp_path: Path) -> None:
     crops = [save_png(tmp_path / f"crop{i}.png", photo_crop(i)) for i in range(10)]
-    expected = [read_png(blur(client, path)[1]) for path in crops]
+    expected = [read_png(blur(client, path)[0]) for path in crops]
     failures: list[str] = []
     latencies: list[float] = []
     lock = threading.Lock()
@@ -186,7 +187,7 @@ def test_concurrent_clients_match_a_sequential_run(server: AppServer, client: Cl
         for index in range(10):
             started = time.perf_counter()
             try:
-                output = read_png(blur(own, crops[index])[1])
+                output = read_png(blur(own, crops[index])[0])
                 ok = np.array_equal(output, expected[index])
             except Exception as exc:  # any failure counts, whatever its kind
                 ok, output = False, repr(exc)
@@ -238,7 +239,7 @@ def test_a_full_queue_rejects_the_excess_fast_and_stays_up(plugins: Path, tmp_pa
         assert results and all(exc is None for exc in results)  # the accepted ones all ran
         print(f"queue test: {len(early)} refused within {refused_after:.2f} s, {len(results)} ran")
         assert app.alive()
-        _, png, _ = client.predict(handle_file(path), 2, 0, 16, "torch", api_name="/realesrgan_x4plus")
+        png, _ = client.predict(handle_file(path), 2, 0, 16, "torch", api_name="/realesrgan_x4plus")
         assert read_png(png).shape == (64, 64, 3)
 
 
@@ -381,7 +382,7 @@ def test_inpaint_endpoint_uses_the_painted_mask(fake_app: tuple[Any, str], tmp_p
     Image.fromarray(layer).save(stroke)
     client = Client(url, verbose=False)
     editor = {"background": handle_file(photo), "layers": [handle_file(str(stroke))], "composite": None}
-    (before, after), mask, png, info = client.predict(editor, False, "torch", api_name="/test_fill")
+    mask, png, info = client.predict(editor, False, "torch", api_name="/test_fill")
     output, source = read_png(png), photo_crop().astype(np.int16)
     assert Path(png).name == "photo_inpainted.png"
     assert np.all(np.abs(output[10:30, 20:40] - 128) <= 1)  # masked: filled

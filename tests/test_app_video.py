@@ -174,8 +174,8 @@ def test_image_outputs_keep_exif_and_the_record_unless_stripped(client: Client, 
     exif[0x010F] = "TestCam"  # Make
     source = tmp_path / "cam.png"
     Image.fromarray(photo_frames()[0]).save(source, exif=exif.tobytes())
-    kept = client.predict(handle_file(str(source)), 64, 8, "torch", False, api_name=f"/{BLUR}")[1]
-    stripped = client.predict(handle_file(str(source)), 64, 8, "torch", True, api_name=f"/{BLUR}")[1]
+    kept = client.predict(handle_file(str(source)), 64, 8, "torch", False, api_name=f"/{BLUR}")[0]
+    stripped = client.predict(handle_file(str(source)), 64, 8, "torch", True, api_name=f"/{BLUR}")[0]
     with Image.open(kept) as image:
         assert image.getexif().get(0x010F) == "TestCam"
     with Image.open(stripped) as image:

@@ -308,7 +308,7 @@ def test_image_to_image_over_http_equals_the_in_process_engine(ray_server: AppSe
     photo = tmp_path / "photo.png"
     Image.fromarray(skimage.data.astronaut()[40:120, 170:270]).save(photo)
     client = Client(ray_server.url, verbose=False)
-    _, download, info = client.predict(handle_file(str(photo)), 64, 8, "torch", api_name="/test_good_blur")
+    download, info = client.predict(handle_file(str(photo)), 64, 8, "torch", api_name="/test_good_blur")
     assert "served by Ray Serve replica" in info
     result = engine.run("test-good-blur", image=read_image(str(photo)), params={"tile": 64, "tile_overlap": 8})
     assert np.array_equal(png(download), expected_png(result, 0, tmp_path))
@@ -438,7 +438,7 @@ def test_a_replica_killed_mid_request_is_replaced_and_the_request_answered(
         time.sleep(0.2)
     print(f"\nkilled replicas: request answered after {answered:.1f} s, "
           f"both replicas replaced after {time.monotonic() - killed:.1f} s")
-    _, _, info = client.predict(handle_file(str(photo)), 0, 0, "torch", api_name="/test_good_blur")
+    _, info = client.predict(handle_file(str(photo)), 0, 0, "torch", api_name="/test_good_blur")
     assert "served by Ray Serve replica" in info
 
 
