@@ -1,9 +1,12 @@
-"""int8 vs fp32 onnxruntime on real photos: speed and PSNR of the int8 output vs fp32's.
+"""int8 recipes vs fp32 onnxruntime on real photos: speed, PSNR vs fp32, ops left in float.
 
-    python benchmarks/onnx_int8.py realesr-animevideov3 --crop 128
+    python benchmarks/onnx_int8.py realesr-animevideov3 --crop 256
 
-Exports the model (fp32 + int8, each with its parity report) into a temporary folder, then
-times both graphs on the same Set14 crops (skimage photos without ../shared), alternating.
+Exports the fp32 graph (with its parity check) into a temporary folder, quantises it with the
+old recipe (s8s8: PRelu left in float) and the new one (u8s8-prelu: PRelu rewritten into int8
+ops), then times the three graphs on the same Set14 crops (skimage photos without ../shared),
+interleaved round by round so a busy CPU slows all of them alike: compare the ratios. PSNR is
+of the clipped int8 output against fp32's, mean and min over the crops (the export's bar is 35).
 """
 
 from __future__ import annotations
@@ -32,34 +35,67 @@ def crops(size: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(im[:size, :size].transpose(2, 0, 1)[None], np.float32) / 255 for im in images]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model_id")
-    parser.add_argument("--crop", type=int, default=128)
-    args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+def graphs(model_id: str, folder: Path) -> dict[str, Path]:
+    """fp32 (exported, parity-checked) and one int8 graph per recipe, without the int8 refusal."""
     from ganhub.onnx import export_model, resolve_model_weights
+    from ganhub.onnx.int8 import RECIPES, _quantize, calibration_feeds
     from ganhub.registry import Registry
     from ganhub.runtime.onnx_session import OnnxSession
 
-    model = Registry.discover().get(args.model_id)
-    with tempfile.TemporaryDirectory() as folder:
-        report = export_model(model, resolve_model_weights(model, None), Path(folder), int8=True)
-        fp32, int8 = (OnnxSession(Path(report.files[p]), "cpu") for p in ("fp32", "int8"))
-        times: dict[str, list[float]] = {"fp32": [], "int8": []}
-        psnrs = []
-        for x in crops(args.crop):
-            for name, session in (("fp32", fp32), ("int8", int8)):
-                session.run(x)  # warm-up at this shape
+    model = Registry.discover().get(model_id)
+    report = export_model(model, resolve_model_weights(model, None), folder)
+    fp32 = Path(report.files["fp32"])
+    names = OnnxSession(fp32, "cpu").input_names
+    feeds = calibration_feeds(model, model.spec.constraints, names)
+    paths = {"fp32": fp32}
+    for recipe in RECIPES:
+        paths[recipe] = folder / f"{model_id}.{recipe}.int8.onnx"
+        _quantize(fp32, paths[recipe], feeds, recipe)
+    return paths
+
+
+def measure(paths: dict[str, Path], inputs: list[np.ndarray], rounds: int) -> dict[str, dict]:
+    """Median ms per crop and PSNR vs fp32 of each graph, timed interleaved."""
+    from ganhub.runtime.onnx_session import OnnxSession
+
+    sessions = {name: OnnxSession(path, "cpu") for name, path in paths.items()}
+    outputs = {name: [np.clip(s.run(x), 0, 1) for x in inputs] for name, s in sessions.items()}  # + warm-up
+    times: dict[str, list[float]] = {name: [] for name in sessions}
+    for _ in range(rounds):
+        for x in inputs:
+            for name, session in sessions.items():
                 started = time.perf_counter()
                 session.run(x)
                 times[name].append(time.perf_counter() - started)
-            a, b = np.clip(fp32.run(x), 0, 1), np.clip(int8.run(x), 0, 1)
-            psnrs.append(10 * np.log10(1 / max(float(np.mean((a - b) ** 2)), 1e-12)))
-    fp32_ms, int8_ms = (1e3 * float(np.median(times[k])) for k in ("fp32", "int8"))
-    print(f"{args.model_id} on {len(psnrs)} {args.crop}² crops: fp32 {fp32_ms:.1f} ms, int8 {int8_ms:.1f} ms "
-          f"(speed-up {fp32_ms / int8_ms:.2f}×); int8 vs fp32 PSNR mean {np.mean(psnrs):.2f} dB, min {np.min(psnrs):.2f} dB")
-    print("ops left in float:", {op: v["count"] for op, v in report.int8.get("fp32_ops", {}).items()})
+    rows = {}
+    for name in sessions:
+        errors = [float(np.mean((a.astype(np.float64) - b) ** 2)) for a, b in zip(outputs[name], outputs["fp32"])]
+        psnrs = [10 * np.log10(1 / max(e, 1e-12)) for e in errors]
+        rows[name] = {"ms": 1e3 * float(np.median(times[name])), "psnr": psnrs}
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_id")
+    parser.add_argument("--crop", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from ganhub.onnx.int8 import float_layers
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = graphs(args.model_id, Path(folder))
+        inputs = crops(args.crop)
+        rows = measure(paths, inputs, args.rounds)
+        floats = {name: float_layers(path)["fp32_ops"] for name, path in paths.items() if name != "fp32"}
+    base = rows["fp32"]["ms"]
+    print(f"{args.model_id}, {len(inputs)} Set14 {args.crop}² crops, {args.rounds} interleaved round(s)")
+    print(f"{'graph':12s} {'ms':>8s} {'vs fp32':>8s} {'PSNR mean':>10s} {'min':>7s}  ops left in float")
+    for name, row in rows.items():
+        psnr = "" if name == "fp32" else f"{np.mean(row['psnr']):10.2f} {np.min(row['psnr']):7.2f}"
+        left = "" if name == "fp32" else str({op: v["count"] for op, v in floats[name].items()})
+        print(f"{name:12s} {row['ms']:8.1f} {base / row['ms']:7.2f}× {psnr:>18s}  {left}")
 
 
 if __name__ == "__main__":
