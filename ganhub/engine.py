@@ -17,13 +17,13 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
-from ganhub import imaging, pipeline
+from ganhub import imaging, pipeline, tile_memory
 from ganhub.errors import GanhubError, WeightsUnavailable
 from ganhub.model import Model, weight_sources
 from ganhub.pipeline import Loaded, RunResult
 from ganhub.registry import Registry
 from ganhub.runtime.base import Session, pick_device
-from ganhub.spec import Kind, WeightSource
+from ganhub.spec import TILE_PARAM, Kind, WeightSource
 from ganhub.weights.fetch import ResolvedWeights, resolve_weights
 
 RUNTIMES = ("auto", "torch", "onnx")  # auto: the fastest accurate path (onnx.fastest on CPUs)
@@ -34,6 +34,17 @@ PIPELINES: dict[Kind, Callable[..., RunResult]] = {
 }
 LOAD_LOCK_STRIPES = 16
 log = logging.getLogger(__name__)
+
+
+def _auto_tile(model: Model, loaded: Loaded) -> dict[str, int]:
+    """The tile for a run that did not ask for one: the largest whose activations fit in free
+    memory, for models whose architecture's memory use is known (``tile_memory``); others keep
+    their spec's default."""
+    architecture = getattr(model, "arch", None)
+    if architecture not in tile_memory.ACTIVATION_BYTES:
+        return {}
+    choice = tile_memory.auto_tile(architecture, loaded.session.device, loaded.constraints.multiple_of)
+    return {} if choice is None else {TILE_PARAM: choice.tile}
 
 
 def _open_session(model: Model, weights: ResolvedWeights | None, runtime: str, device: str,
@@ -219,6 +230,8 @@ class Engine:
         started = time.perf_counter()
         if quantized and model.kind == Kind.IMAGE_TO_IMAGE:
             inputs["quantized"] = True
+        if model.spec.tileable and TILE_PARAM not in (params or {}):
+            resolved = {**resolved, **_auto_tile(model, loaded)}
         result = PIPELINES[model.kind](loaded, params=resolved, **inputs)
         if quantized:  # kinds whose pipeline has no integer path: their images are small
             result.images = [imaging.quantize(image, result.bit_depth, "the result") for image in result.images]

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ganhub import imaging, tiling
+from ganhub import imaging, tile_memory, tiling
 from ganhub.errors import GanhubError, ImageError
 from ganhub.limits import PixelLimit, pixel_limit
 from ganhub.model import ImageToImageModel, Model
-from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints
+from ganhub.spec import OVERLAP_PARAM, TILE_PARAM, InputConstraints, ModelSpec
 
 if TYPE_CHECKING:
     from ganhub.runtime.base import Session
@@ -137,16 +137,17 @@ def run_image_to_image(
     overlap = int(params.get(OVERLAP_PARAM, 0) or 0)
     extra = model.extra_inputs(params)
     run_network = (lambda x: loaded.session.run(x, *extra)) if extra else loaded.session.run
-    output = tiling.tiled_apply(
-        run_network,
-        _to_nchw(image.rgb),
-        scale=constraints.scale,
-        tile=tile,
-        overlap=overlap,
-        multiple_of=constraints.multiple_of,
-        progress=progress,
-        out_dtype=out_dtype,
-    )
+    notes = list(image.notes)
+    network_input = _to_nchw(image.rgb)
+    while True:  # out of memory: halve the tile and run again (tileable models only)
+        out_dtype = _result_dtype(model, image.bit_depth, quantized, tile > 0)
+        try:
+            output = tiling.tiled_apply(run_network, network_input, scale=constraints.scale, tile=tile, overlap=overlap,
+                                        multiple_of=constraints.multiple_of, progress=progress, out_dtype=out_dtype)
+            break
+        except Exception as exc:
+            tile = _retry_tile(exc, spec, tile, overlap, max(image.size), constraints.multiple_of, notes)
+    del network_input
     rgb = np.asarray(model.finish(_to_hwc(output), image.rgb, params))
     del output  # the N×C×H×W result is no longer needed; free it before alpha work
     if quantized:
@@ -155,10 +156,25 @@ def run_image_to_image(
         rgb = rgb.astype(np.float32, copy=False)
         np.clip(rgb, 0.0, 1.0, out=rgb)
     alpha = None if image.alpha is None else _resize_alpha(image.alpha, *rgb.shape[:2], rgb.dtype)
-    notes = list(image.notes)
     if alpha is not None and constraints.scale > 1:
         notes.append("alpha channel resized with Lanczos")
     return RunResult([rgb], [alpha], image.bit_depth, notes)
+
+
+def _retry_tile(exc: Exception, spec: ModelSpec, tile: int, overlap: int, longest: int, multiple_of: int,
+                notes: list[str]) -> int:
+    """The tile to run again with after ``exc``; re-raises anything that is not out-of-memory,
+    and says what to do when even the smallest useful tile does not fit."""
+    if not tile_memory.is_out_of_memory(exc):
+        raise exc
+    smaller = tile_memory.smaller_tile(tile, longest, multiple_of, overlap) if spec.tileable else None
+    if smaller is None:
+        at = f"tile {tile}" if tile else "the whole image at once"
+        raise GanhubError(f"'{spec.id}' ran out of memory at {at}", why=str(exc).splitlines()[0][:200],
+                          fix="close other programs, or downscale or crop the image", action="downscale") from exc
+    tile_memory.release_memory()
+    notes.append(f"ran out of memory at {'the whole image' if tile == 0 else f'tile {tile}'}: retried with tile {smaller}")
+    return smaller
 
 
 def run_inpaint(

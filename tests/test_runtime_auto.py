@@ -56,7 +56,7 @@ def recorded(home: Path, model_id: str) -> dict:
 
 def runtime_of(path: str) -> str:
     """The runtime a result line names for a recorded path."""
-    return {"onnx-fp32": "onnx", "torch-fp32": "torch", "torch-bf16": "torch-bf16"}[path]
+    return {"onnx-fp32": "onnx", "onnx-int8": "onnx-int8", "torch-fp32": "torch", "torch-bf16": "torch-bf16"}[path]
 
 
 def photo() -> np.ndarray:
@@ -73,6 +73,12 @@ def test_auto_measures_once_then_runs_the_recorded_choice(home: Path) -> None:
     assert {"torch-fp32", "onnx-fp32"} <= set(choice["ms"]) and choice["path"] in choice["ms"]
     assert choice["ms"][choice["path"]] == min(t for name, t in choice["ms"].items() if name not in choice["refused"])
     assert first.runtime == runtime_of(choice["path"])
+    # int8 is a candidate too: quantised once beside the fp32 graph, or refused with its reason
+    int8_graphs = list(home.glob("onnx/conv-auto/*/conv-auto.int8.onnx"))
+    if "onnx-int8" in choice["refused"]:
+        assert choice["refused"]["onnx-int8"] and not int8_graphs
+    else:
+        assert len(int8_graphs) == 1 and choice["psnr_db"]["onnx-int8"] >= 35 and "onnx-int8" in choice["ms"]
     graphs = sorted(home.glob("onnx/conv-auto/*/conv-auto.onnx"))
     assert len(graphs) == 1 and json.loads(graphs[0].with_suffix(".json").read_text())["parity"]
     stamp = graphs[0].stat().st_mtime_ns

@@ -1,9 +1,11 @@
 """``--runtime auto`` on a CPU: the fastest path that stays accurate, measured once per machine.
 
 The candidates are torch fp32 (the reference), torch bf16 autocast (only where the CPU does
-bf16 in hardware: elsewhere torch emulates it, slower than fp32) and onnxruntime on the cached
-fp32 export (``cache.ensure_graph``, parity-checked at export). Each is timed on a real photo
-crop side by side in one process (interleaved rounds, the fastest of three each); bf16 must match fp32 by PSNR >= 40 dB on the same crop. The
+bf16 in hardware: elsewhere torch emulates it, slower than fp32), onnxruntime on the cached
+fp32 export (``cache.ensure_graph``, parity-checked at export) and on its int8 quantisation
+(``cache_int8``, refused below 35 dB on held-out photos). Each is timed on a real photo crop
+side by side in one process (interleaved rounds, the fastest of three each); on the same crop
+bf16 must match fp32 by PSNR >= 40 dB, int8 by >= 35 dB. The
 fastest one wins and is recorded in ``choice.json`` beside the cached graph, keyed by this
 machine's CPU (``runtime.cpu.machine_key``), so later runs open the chosen path straight away
 (an onnx choice never imports the torch network). Delete the file to measure again.
@@ -22,7 +24,8 @@ from ganhub import atomic
 from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.onnx import cache
-from ganhub.onnx.parity import FP16_MIN_PSNR, psnr
+from ganhub.onnx.cache_int8 import cached_int8
+from ganhub.onnx.parity import FP16_MIN_PSNR, INT8_MIN_PSNR, psnr
 from ganhub.onnx.timing import interleaved_best_ms
 from ganhub.runtime.cpu import machine_key, native_bf16
 from ganhub.spec import Kind
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 CHOICE_FILE = "choice.json"
 PROBE_SIDE = 128  # big enough that per-call overheads do not decide, small enough to take seconds
 BF16_MIN_PSNR = FP16_MIN_PSNR  # the same bar as an fp16 export
+CANDIDATES = ("torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8")  # each is timed or refused with a reason
 log = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
@@ -43,7 +47,7 @@ Say = Callable[[str], None]
 class Choice:
     """The path ``auto`` runs a model on, and what was measured to pick it."""
 
-    path: str  # "onnx-fp32" | "torch-bf16" | "torch-fp32"
+    path: str  # "onnx-fp32" | "onnx-int8" | "torch-bf16" | "torch-fp32"
     machine: str
     ms: dict[str, float] = field(default_factory=dict)  # candidate -> median ms on the probe crop
     psnr_db: dict[str, float] = field(default_factory=dict)  # candidate -> PSNR against torch fp32
@@ -67,7 +71,10 @@ def cached_choice(model: Model, weights: "ResolvedWeights | None") -> Choice | N
         return None
     if choice.machine != machine_key():  # a shared home on another CPU: measure again
         return None
-    if choice.runtime == "onnx" and cache.cached_graph(model, weights) is None:
+    if set(choice.ms) | set(choice.refused) != set(CANDIDATES):  # measured before a path was added
+        return None
+    graph = cached_int8(model, weights) if choice.path == "onnx-int8" else cache.cached_graph(model, weights)
+    if choice.runtime == "onnx" and graph is None:
         return None  # the graph was deleted: measure again
     return choice
 
@@ -109,27 +116,31 @@ def _measure(model: Model, weights: "ResolvedWeights | None", reference: "Sessio
         sessions["torch-bf16"] = TorchSession(reference.network, "cpu", "bf16")  # type: ignore[attr-defined]
     else:
         refused["torch-bf16"] = "this CPU has no bf16 in hardware (torch would emulate it)"
-    try:
-        sessions["onnx-fp32"] = _onnx_session(model, weights, say)
-    except GanhubError as exc:
-        refused["onnx-fp32"] = exc.summary()
+    for path in ("onnx-fp32", "onnx-int8"):
+        try:
+            sessions[path] = _onnx_session(model, weights, say, path.split("-")[1])
+        except GanhubError as exc:
+            refused[path] = exc.summary()
     runs = {name: (lambda session=session: session.run(*inputs)) for name, session in sessions.items()}
     ms = {name: round(t, 1) for name, t in interleaved_best_ms(runs).items()}
     scores = {name: round(psnr(session.run(*inputs), expected), 1)
               for name, session in sessions.items() if name != "torch-fp32"}
-    if scores.get("torch-bf16", np.inf) < BF16_MIN_PSNR:
-        refused["torch-bf16"] = f"PSNR {scores['torch-bf16']} dB against fp32 is under {BF16_MIN_PSNR:g} dB"
+    for name, bar in (("torch-bf16", BF16_MIN_PSNR), ("onnx-int8", INT8_MIN_PSNR)):
+        if scores.get(name, np.inf) < bar:
+            refused[name] = f"PSNR {scores[name]} dB against fp32 is under {bar:g} dB"
     eligible = {name: t for name, t in ms.items() if name not in refused}
     best = min(eligible, key=eligible.__getitem__)
     return Choice(best, machine_key(), ms, scores, refused), sessions
 
 
-def _onnx_session(model: Model, weights: "ResolvedWeights | None", say: Say | None) -> "Session":
+def _onnx_session(model: Model, weights: "ResolvedWeights | None", say: Say | None,
+                  precision: str = "fp32") -> "Session":
+    from ganhub.onnx.cache_int8 import ensure_int8
     from ganhub.runtime.onnx_session import open_onnx
 
     if not model.spec.onnx_exportable:
         raise GanhubError(f"no ONNX form: {model.spec.onnx_note}")
-    graph = cache.ensure_graph(model, weights, say)
+    graph = ensure_int8(model, weights, say) if precision == "int8" else cache.ensure_graph(model, weights, say)
     return open_onnx(model, weights.path if weights else None, "cpu", onnx_path=graph)
 
 
@@ -145,7 +156,7 @@ def _probe_side(model: Model) -> int:
 def open_choice(model: Model, weights: "ResolvedWeights | None", choice: Choice) -> "Session":
     """Open the recorded path (no measuring): onnx from the cached graph, torch at its precision."""
     if choice.runtime == "onnx":
-        return _onnx_session(model, weights, None)
+        return _onnx_session(model, weights, None, choice.precision)
     from ganhub.runtime.torch_session import open_torch
 
     return open_torch(model, weights.path if weights else None, "cpu", choice.precision)

@@ -135,6 +135,8 @@ class OnnxSession:
         meta = self._session.get_modelmeta().custom_metadata_map
         fp16_inputs = np.float16 in self._input_types
         self.precision = meta.get(PRECISION_KEY) or ("fp16" if fp16_inputs else "fp32")
+        # The result line names a reduced precision ("onnx-int8"), as torch's does ("torch-bf16").
+        self.runtime = "onnx" if self.precision == "fp32" else f"onnx-{self.precision}"
         # The input constraints the exported network had (scale, multiple_of, ...), if recorded.
         recorded = meta.get(CONSTRAINTS_KEY)
         self.constraints = InputConstraints(**json.loads(recorded)) if recorded else None

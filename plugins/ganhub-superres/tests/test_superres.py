@@ -124,6 +124,40 @@ def test_quantized_runs_return_what_the_file_holds(engine):
     assert deep_result.images[0].dtype == np.uint16 and deep_result.bit_depth == 16
 
 
+OUT_OF_MEMORY_CHILD = """
+import resource, sys
+import numpy as np
+from skimage import data
+from ganhub.engine import Engine
+from ganhub.imaging import read_image
+from ganhub.registry import Registry
+engine = Engine(Registry.discover(), device="cpu")
+photo = read_image(np.ascontiguousarray(np.tile(data.astronaut(), (2, 2, 1))[:768, :768]))
+reference = engine.run("realesr-animevideov3", image=photo, runtime="torch", params={"tile": 128}, quantized=True)
+vm = int([l for l in open("/proc/self/status") if l.startswith("VmSize")][0].split()[1]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + (120 << 20), resource.RLIM_INFINITY))  # tile 512 cannot fit
+result = engine.run("realesr-animevideov3", image=photo, runtime="torch", params={"tile": 512}, quantized=True)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+difference = np.abs(result.images[0].astype(int) - reference.images[0]).mean()
+print(repr((result.images[0].shape, result.notes, float(difference))))
+"""
+
+
+def test_out_of_memory_halves_the_tile_and_finishes(tmp_path):
+    """A real allocation failure (the address space capped in a child process) at tile 512:
+    the run retries at half the tile, says so, and gives the same picture."""
+    import ast
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GANHUB_PLUGINS": "superres"}
+    done = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY_CHILD], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    shape, notes, difference = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    assert shape == (3072, 3072, 3)
+    assert notes and notes[0] == "ran out of memory at tile 512: retried with tile 256"
+    assert difference < 0.5  # tiles blend: only seam placement differs
+
+
 def test_scale_choice_and_alpha_and_16_bit(engine):
     rgba = np.dstack([astronaut_crop(32), np.full((32, 32), 128, np.uint8)])
     result = engine.run("realesr-animevideov3", image=imaging.read_image(rgba), params={"scale": 2})
