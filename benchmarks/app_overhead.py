@@ -6,8 +6,11 @@ Starts ``python app.py`` (the super-resolution plugin only) on a loopback port, 
 in interleaved rounds on one real photo crop:
   - app: ``gradio_client`` predict on the model's endpoint (upload, queue, run, the result
     files fetched by the client);
-  - in process: ``Engine.run`` + writing the full-resolution PNG, as the endpoint does.
-Prints medians and their ratio (the issue's goal: ≤ 1.3×), plus the files one call returns.
+  - in process: ``Engine.run`` + writing the full-resolution PNG, as the endpoint does;
+  - Gradio's floor: a bare Gradio app in this process whose endpoint takes the same upload and
+    returns a copy of the same result file (no model): what any Gradio endpoint costs here.
+Prints medians and their ratio (the issue's goal: ≤ 1.3×), the part of the app's cost that is
+neither the work nor Gradio's floor (ganhub's own overhead), and the files one call returns.
 """
 
 from __future__ import annotations
@@ -39,6 +42,37 @@ def files_in(value: object) -> list[str]:
     return [value] if isinstance(value, str) and os.path.isfile(value) else []
 
 
+BARE_APP = """
+import shutil, sys, tempfile
+from pathlib import Path
+import gradio as gr
+result = Path(sys.argv[2])
+def echo(path):
+    copy = Path(tempfile.mkdtemp(prefix="ganhub-floor-")) / result.name
+    shutil.copy(result, copy)
+    return str(copy), "done"
+with gr.Blocks() as demo:
+    image, file, line, button = gr.Image(type="filepath"), gr.File(), gr.Markdown(), gr.Button()
+    button.click(echo, image, [file, line], api_name="echo")
+demo.queue().launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), quiet=True)
+"""
+
+
+def bare_gradio(result: Path) -> tuple["subprocess.Popen[bytes]", str]:
+    """A bare Gradio app in its own process (as the app runs): an upload in, a copy of ``result`` out."""
+    import subprocess
+    import sys
+
+    from ganhub.selfcheck.server import free_port, wait_until_up
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port), str(result)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url, process, 120)
+    return process, url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=128)
@@ -53,7 +87,7 @@ def main() -> None:
     from ganhub import imaging
     from ganhub.engine import Engine
     from ganhub.registry import Registry
-    from ganhub.selfcheck.server import LocalServer
+    from ganhub.selfcheck.server import LocalServer, stop_process
     from ganhub.ui.names import api_name_for
 
     folder = Path(tempfile.mkdtemp(prefix="ganhub-overhead-"))
@@ -74,16 +108,26 @@ def main() -> None:
 
         returned = files_in(through_app())  # warm both: load the model once on each side
         in_process()
-        app_ms, local_ms = [], []
+        bare, floor_url = bare_gradio(folder / "out.png")
+        floor_client = Client(floor_url, verbose=False)
+
+        def through_bare_gradio() -> object:
+            return floor_client.predict(handle_file(str(source)), api_name="/echo")
+
+        through_bare_gradio()
+        times: dict[str, list[float]] = {"app": [], "local": [], "floor": []}
         for _ in range(args.rounds):
-            for run, times in ((through_app, app_ms), (in_process, local_ms)):
+            for name, run in (("app", through_app), ("local", in_process), ("floor", through_bare_gradio)):
                 started = time.perf_counter()
                 run()
-                times.append((time.perf_counter() - started) * 1000)
-    app, local = statistics.median(app_ms), statistics.median(local_ms)
+                times[name].append((time.perf_counter() - started) * 1000)
+        stop_process(bare)
+    app, local, floor = (statistics.median(times[name]) for name in ("app", "local", "floor"))
     print(f"{args.model} {args.size}² ({args.runtime}), medians of {args.rounds} interleaved rounds")
     print(f"  in process (run + write PNG): {local:8.1f} ms")
     print(f"  through the app's API:        {app:8.1f} ms   {app / local:.2f}× in process")
+    print(f"  bare Gradio, same file in/out:{floor:8.1f} ms   (Gradio's floor for any endpoint)")
+    print(f"  ganhub's own overhead:        {app - local - floor:8.1f} ms   (app − in process − floor)")
     print(f"  files one call returns: {len(returned)} ({sum(os.path.getsize(p) for p in returned) / 1024:.0f} KiB)")
 
 

@@ -10,6 +10,7 @@ path's calls counts, since other processes only ever add time):
   torch fp32              ganhub's torch session: channels-last, allocator tuned
   torch bf16              autocast (rows only where the CPU has bf16 in hardware)
   onnxruntime fp32        the export ``--runtime auto`` caches (made here when missing)
+  onnxruntime int8        its int8 quantisation (``ganhub.onnx.cache_int8``; refused below 35 dB)
   auto                    what ``--runtime auto`` picked on this machine, and its time
 
 Part 2, the whole process as a CLI user lives it: ``ganhub run`` with defaults against a
@@ -52,6 +53,14 @@ if path == "torch fp32 NCHW":  # the old session: build the network, plain NCHW,
     def run():
         with torch.inference_mode():
             return network(*(torch.from_numpy(x) for x in inputs)).numpy()
+elif path == "onnxruntime int8":  # the int8 graph auto may pick (quantised once, refused below 35 dB)
+    from ganhub.model import weight_sources
+    from ganhub.onnx.cache_int8 import ensure_int8
+    from ganhub.runtime.onnx_session import open_onnx
+    from ganhub.weights.fetch import resolve_weights
+    weights = resolve_weights(weight_sources(model, None))
+    session = open_onnx(model, weights.path, "cpu", onnx_path=ensure_int8(model, weights))
+    run = lambda: session.run(*inputs)
 else:
     runtime = {"torch fp32": "torch", "onnxruntime fp32": "onnx", "auto": "auto"}.get(path, "torch")
     session = engine.load(model_id, runtime=runtime).session
@@ -179,7 +188,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from ganhub.runtime.cpu import cpu_name, native_bf16
 
-    paths = ["torch fp32 NCHW", "torch fp32", *(["torch bf16"] if native_bf16() else []), "onnxruntime fp32", "auto"]
+    paths = ["torch fp32 NCHW", "torch fp32", *(["torch bf16"] if native_bf16() else []), "onnxruntime fp32", "onnxruntime int8", "auto"]
     child("onnxruntime fp32", args.model, 32, calls=1)  # export once before timing anything
     roof = roofs()
     per_pixel = flops_per_pixel(args.model) or 0.0
@@ -194,7 +203,7 @@ def main() -> None:
             print(f"{path:<20}{'—':>10}  {found['error'][:80]}")
             continue
         ms, gflops = found["ms"], work / found["ms"] / 1e6
-        precision = "bf16" if "bf16" in found["picked"] or path == "torch bf16" else "fp32"
+        precision = next((p for p in ("bf16", "int8") if p in found["picked"] or p in path), "fp32")
         note = f"picked {found['picked']}" if path == "auto" else ""
         print(f"{path:<20}{ms:>10.0f}{(base / ms if base else 0):>8.2f}×{gflops:>9.0f}{gflops / roof[precision]:>8.0%}  {note}")
     if not args.skip_process:

@@ -135,6 +135,15 @@ def _pil_strict(active: bool = True) -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
+def open_own(path: str | Path) -> Image.Image:
+    """Open a file ganhub itself wrote (a result): its size was checked when its input was read,
+    so PIL's bomb check, which refuses ×4 outputs over 179 MP, does not apply."""
+    with _pil_strict():
+        image = Image.open(path)  # the check runs here, on the header
+    image.load()
+    return image
+
+
 def _from_file(handle: IO[bytes], name: str, head: bytes, max_pixels: int) -> DecodedImage:
     # Opening only parses the header, so holding the lock here is cheap.
     Image.init()  # registers every plugin once, so the formats named in _FORMATS are known

@@ -333,24 +333,43 @@ def _image_to_image(model: Model, runner: "Runner", api_name: str) -> Any:
         metadata = video_tab.output_metadata(runner, spec.id, request, result, decoded.metadata, bool(strip_value))
         path = save_png(folder, output_name(values[0], task_verb(spec.task)), rgb, result.alphas[0], result.bit_depth,
                         metadata)
-        return path, run_info(result), before_after(folder, decoded.rgb, rgb)
+        return path, run_info(result), (values[0], path)
 
-    previews = gr.State()
-    event = _endpoint(button, run, {"image": image}, shared, [download, info, previews], api_name,
+    files = gr.State()  # (input, result): the slider's previews are made from them after the call
+    event = _endpoint(button, run, {"image": image}, shared, [download, info, files], api_name,
                       {"strip_metadata": strip})
-    _show_previews(event, previews, slider)
+    _show_previews(event, files, slider, lambda pair: previews_of_files(*pair))
     _examples(spec, image)
     return event
 
 
-def _show_previews(event: Any, previews: Any, slider: Any) -> None:
-    """Move the run's before/after previews into the slider in a follow-up event.
+def _show_previews(event: Any, state: Any, slider: Any, make: Callable[[Any], Any]) -> None:
+    """Fill the slider in a follow-up event from what the run left in ``state``.
 
     The endpoint's own outputs are what an API caller needs (the result file and its line);
-    the previews travel in a State, which the API leaves out, so a client does not fetch two
-    extra images per call (1.84× → see benchmarks/app_overhead.py).
+    the slider's material travels in a State, which the API leaves out, so a client neither
+    waits for previews nor fetches two more images per call (see benchmarks/app_overhead.py).
     """
-    event.then(lambda pair: pair, previews, slider, api_visibility="private", queue=False, show_progress="hidden")
+    event.then(lambda value: None if value is None else make(value), state, slider, api_visibility="private",
+               queue=False, show_progress="hidden")
+
+
+def previews_of_files(source: str, result: str) -> tuple[str, str]:
+    """Slider previews (before, after) from the run's input and result files, in the result's folder."""
+    from PIL import ImageOps
+
+    from ganhub.imaging import open_own
+
+    folder = Path(result).parent
+    with open_own(result) as done:
+        after = done.convert("RGB")
+    after.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.LANCZOS)
+    with Image.open(source) as given:
+        before = ImageOps.exif_transpose(given).convert("RGB").resize(after.size, Image.BICUBIC)
+    paths = folder / "before.png", folder / "after.png"
+    for image, path in zip((before, after), paths):
+        image.save(path, compress_level=1)  # fast: these copies are only looked at
+    return str(paths[0]), str(paths[1])
 
 
 def _examples(spec: ModelSpec, image: gr.components.Component) -> None:
@@ -467,7 +486,7 @@ def _inpaint(model: Model, runner: "Runner", api_name: str) -> Any:
     previews = gr.State()
     event = _endpoint(button, run, {"image": editor, "auto_mask": auto}, shared, [mask_view, download, info, previews],
                       api_name, {"strip_metadata": strip})
-    _show_previews(event, previews, slider)
+    _show_previews(event, previews, slider, lambda pair: pair)
     paths = example_images(spec.task)
     if paths:
         gr.Examples([[p] for p in paths], [editor], label="Examples (bundled photos)", cache_examples=False,
