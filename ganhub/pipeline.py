@@ -109,7 +109,9 @@ def _resize_alpha(alpha: np.ndarray, height: int, width: int, dtype: np.dtype = 
 
     if dtype == np.uint8:  # a float alpha at a ×4 output's size would be 4 bytes a pixel
         small = imaging.quantize(alpha, 8, "alpha")
-        return small if small.shape == (height, width) else np.asarray(Image.fromarray(small).resize((width, height), Image.LANCZOS))
+        if small.shape == (height, width):
+            return small
+        return np.asarray(Image.fromarray(small).resize((width, height), Image.LANCZOS))
     if alpha.shape != (height, width):
         resized = Image.fromarray(alpha.astype(np.float32)).resize((width, height), Image.LANCZOS)
         alpha = np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
@@ -173,7 +175,8 @@ def _retry_tile(exc: Exception, spec: ModelSpec, tile: int, overlap: int, longes
         raise GanhubError(f"'{spec.id}' ran out of memory at {at}", why=str(exc).splitlines()[0][:200],
                           fix="close other programs, or downscale or crop the image", action="downscale") from exc
     tile_memory.release_memory()
-    notes.append(f"ran out of memory at {'the whole image' if tile == 0 else f'tile {tile}'}: retried with tile {smaller}")
+    at = "the whole image" if tile == 0 else f"tile {tile}"
+    notes.append(f"ran out of memory at {at}: retried with tile {smaller}")
     return smaller
 
 

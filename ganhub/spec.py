@@ -282,8 +282,9 @@ def tiling_params(tile: int = 256, overlap: int = 16, max_tile: int = 2048) -> t
     return (
         Param(
             TILE_PARAM, "int", tile, 0, max_tile, 32,
-            help="tile size in input pixels (0 = whole image at once; smaller uses less memory). Not given: "
-                 "the largest that fits free memory where the architecture's memory use is known",
+            help="tile size in input pixels (0 = whole image at once; smaller uses less memory). Left out "
+                 "of a CLI run or an Engine.run call: the largest that fits free memory, for architectures "
+                 "ganhub has measured",
         ),
         Param(
             OVERLAP_PARAM, "int", overlap, 0, 128, 4,

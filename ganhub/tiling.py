@@ -93,7 +93,9 @@ def tiled_apply(
         output = crop_to(_run_tile(fn, padded, scale), height * scale, width * scale)
         if progress:
             progress(1, 1)
-        return output if out_dtype == np.float32 else _store(output.transpose(0, 2, 3, 1), out_dtype).transpose(0, 3, 1, 2)
+        if out_dtype == np.float32:
+            return output
+        return _store(output.transpose(0, 2, 3, 1), out_dtype).transpose(0, 3, 1, 2)
     (th, rows), (tw, cols) = _tile_plan(ph, tile, overlap, multiple_of), _tile_plan(pw, tile, overlap, multiple_of)
     total, done = len(rows) * len(cols), 0
     if progress:
