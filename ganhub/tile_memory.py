@@ -16,12 +16,24 @@ from dataclasses import dataclass
 
 from ganhub.limits import available_memory
 
-# Peak bytes per input pixel of one tile, float32, batch 1, torch on CPU (inference mode):
-# the slope of peak RSS between two tile sizes, each in a fresh process. Block count barely
-# matters (layers run one after another); width and upscaling stages do. Measured with
-# `python benchmarks/tile_memory.py` on 2026-12-07 (AMD EPYC, torch 2.x, spandrel 0.4).
-ACTIVATION_BYTES: dict[str, int] = {}
-UNKNOWN_ARCHITECTURE = 0  # set below: the largest measured rate, so an unknown model stays safe
+# Peak bytes per input pixel of one tile, float32, batch 1 (inference mode): the slope of peak
+# RSS between two tile sizes, each in a fresh process, measured with
+# `python benchmarks/tile_memory.py` on 2026-12-07 (AMD EPYC, 2 cores, torch 2.x, spandrel
+# 0.4.2, onnxruntime CPU). Each entry is the largest seen over the architecture's variants,
+# torch and onnxruntime, and two runs (±20 % run to run): ESRGAN 12.7k torch / 16.2k onnx
+# (23 and 6 blocks alike: layers run one after another), Compact 1.4k torch / 1.0k onnx
+# (16 and 32 convs), SPAN 5.7-7.3k, OmniSR 9.3k, SwinIR-M 22.6k, HAT-S 36-42k, DAT-light and
+# DAT-2 15.6-16.5k. Keys are spandrel's architecture ids (``descriptor.architecture.id``).
+ACTIVATION_BYTES: dict[str, int] = {
+    "ESRGAN": 16_300,
+    "Compact": 1_400,
+    "SPAN": 7_400,
+    "OmniSR": 9_300,
+    "SwinIR": 22_700,
+    "HAT": 42_500,
+    "DAT": 16_500,
+}
+UNKNOWN_ARCHITECTURE = max(ACTIVATION_BYTES.values())  # an unknown model is assumed as hungry as the worst
 MEMORY_SHARE = 0.25  # of free memory for one tile's activations: the result and inputs need the rest
 MIN_TILE = 64  # below this the overlap dominates: better to fail with a clear error
 TILE_CAP = {"cpu": 1024, "accelerator": 2048}  # the tiling params' range; memory decides below that
