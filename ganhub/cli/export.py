@@ -82,18 +82,21 @@ def export(
 
 def bench(
     model_id: str = typer.Argument(..., help="model id (see `ganhub list`)"),
-    runtimes: str = typer.Option("torch,onnx", help="comma-separated: torch, onnx"),
+    runtimes: str = typer.Option("torch,onnx", help="comma-separated: torch, torch-bf16, onnx, onnx-int8 "
+                                                       "(quantised once, refused below 35 dB), auto"),
     sizes: str = typer.Option("128,256,512", help="input sides in px (generate models: batch sizes)"),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:1"),
     repeats: int = typer.Option(5, help="timed runs per runtime and size (median reported)"),
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="also write the results as JSON"),
 ) -> None:
-    """Time torch against onnxruntime on the same input, alternating runs, medians."""
+    """Time the runtimes (torch, bf16, onnxruntime, int8, auto's choice) on the same input, alternating runs, medians."""
     from ganhub.onnx.bench import bench as run_bench
 
+    from ganhub.onnx.bench import RUNTIMES
+
     chosen = [name.strip() for name in runtimes.split(",") if name.strip()]
-    if not chosen or set(chosen) - {"torch", "onnx"}:
-        raise GanhubError(f"--runtimes takes torch and/or onnx, got {runtimes!r}")
+    if not chosen or set(chosen) - set(RUNTIMES):
+        raise GanhubError(f"--runtimes takes {', '.join(RUNTIMES)}, got {runtimes!r}")
     with console.status(f"benchmarking {model_id}") as status:
         result = run_bench(_registry(), model_id, chosen, _int_list(sizes, "sizes"), device, repeats,
                            console=out, progress=status.update)

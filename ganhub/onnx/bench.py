@@ -66,21 +66,43 @@ def _registry_of(source: "Engine | Registry") -> "Registry":
     return getattr(source, "registry", source)  # an Engine carries its registry
 
 
+RUNTIMES = ("torch", "torch-bf16", "onnx", "onnx-int8", "auto")
+
+
 def _open_sessions(model: "Model", weights: Path | None, runtimes: Sequence[str], device: str,
-                   onnx_file: Path, say: Callable[[str], None]) -> dict[str, "Session"]:
+                   onnx_file: Path, say: Callable[[str], None], weights_uri: str | None = None) -> dict[str, "Session"]:
     from ganhub.runtime.onnx_session import open_onnx
     from ganhub.runtime.torch_session import open_torch
 
     sessions: dict[str, Session] = {}
     for runtime in runtimes:
-        if runtime == "torch":
-            sessions[runtime] = open_torch(model, weights, device, precision="fp32")
+        if runtime in ("torch", "torch-bf16"):
+            sessions[runtime] = open_torch(model, weights, device, precision=runtime[6:] or "fp32")
         elif runtime == "onnx":
             sessions[runtime] = open_onnx(model, weights, device, onnx_path=onnx_file)
+        elif runtime in ("onnx-int8", "auto"):
+            sessions[runtime] = _cached_path_session(model, runtime, device, weights_uri, say)
         else:
-            raise GanhubError(f"unknown runtime '{runtime}': use torch and/or onnx")
-        say(f"{runtime} session on {sessions[runtime].device}")
+            raise GanhubError(f"unknown runtime '{runtime}': use {', '.join(RUNTIMES)}")
+        say(f"{runtime} session on {sessions[runtime].device} ({sessions[runtime].runtime})")
     return sessions
+
+
+def _cached_path_session(model: "Model", runtime: str, device: str, weights_uri: str | None,
+                         say: Callable[[str], None]) -> "Session":
+    """What ``--runtime auto`` runs (measured once per machine), or its cached int8 graph."""
+    from ganhub.engine import Engine
+    from ganhub.model import weight_sources
+    from ganhub.onnx.cache_int8 import ensure_int8
+    from ganhub.registry import Registry
+    from ganhub.runtime.onnx_session import open_onnx
+    from ganhub.weights.fetch import resolve_weights
+
+    if runtime == "auto":
+        return Engine(Registry.from_models(model), device=device).load(
+            model.spec.id, runtime="auto", weights=weights_uri, on_status=say).session
+    resolved = resolve_weights(weight_sources(model, weights_uri))
+    return open_onnx(model, resolved.path, device, onnx_path=ensure_int8(model, resolved, say))
 
 
 def _time_size(sessions: dict[str, "Session"], inputs: Inputs, repeats: int, warmup: int) -> dict[str, Any]:
@@ -145,7 +167,7 @@ def bench(
         onnx_file = exported_path(model_id, "fp32", export_dir)
         if "onnx" in runtimes:
             onnx_file = _onnx_file(model, weights_path, onnx_file, Path(scratch), notes, say)
-        sessions = _open_sessions(model, weights_path, runtimes, device, onnx_file, say)
+        sessions = _open_sessions(model, weights_path, runtimes, device, onnx_file, say, weights)
         result = _measure(model, sessions, sizes, repeats, warmup, say)
     result.update(device_requested=device, onnx_file=str(onnx_file) if "onnx" in runtimes else None,
                   notes=notes + result["notes"])
@@ -171,7 +193,7 @@ def _measure(model: "Model", sessions: dict[str, "Session"], sizes: Sequence[int
     import onnxruntime
     import torch
 
-    network = getattr(sessions.get("torch"), "network", None)
+    network = next((getattr(s, "network") for s in sessions.values() if hasattr(s, "network")), None)
     fpp = flops_per_pixel(network, model) if network is not None else None
     photo = load_photos()[0]
     rows = []
