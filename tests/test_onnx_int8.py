@@ -84,3 +84,19 @@ def test_int8_parity_refuses_below_the_bar():
     enforce_parity("m", [good])
     with pytest.raises(GanhubError, match="PSNR >= 35 dB.*FAIL"):
         enforce_parity("m", [good, bad])
+
+
+def test_calibration_runs_in_a_capped_child_and_a_miss_is_a_refusal(tmp_path, monkeypatch):
+    """The quantiser runs in its own process; when calibration's activations do not fit the
+    memory share it may use (here: almost none, a real allocation failure), the error says so."""
+    from ganhub.onnx import int8
+
+    src = _export(tmp_path, None)
+    rng = np.random.default_rng(3)
+    feeds = [{"image": rng.random((1, 3, 16, 16), dtype=np.float32)} for _ in range(2)]
+    out = tmp_path / "capped.int8.onnx"
+    assert int8.quantize_capped(src, out, feeds, "s8s8") == "s8s8" and out.is_file()
+    large = [{"image": rng.random((1, 3, 512, 512), dtype=np.float32)} for _ in range(4)]
+    monkeypatch.setattr(int8, "CALIBRATION_MEMORY_SHARE", 1e-6)  # ~20 kB beyond the libraries
+    with pytest.raises(GanhubError, match="int8 calibration needs more than"):
+        int8.quantize_capped(src, tmp_path / "refused.int8.onnx", large, "s8s8")

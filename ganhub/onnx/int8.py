@@ -104,6 +104,38 @@ def _quantize(fp32_path: Path, path: Path, feeds: list[dict[str, np.ndarray]],
     return recipe
 
 
+# onnxruntime's percentile calibration keeps every intermediate activation of every calibration
+# crop until it builds its histograms: about 40 MB a crop for realesr-animevideov3 but about
+# 1 GB a crop for realesrgan-x4plus (23 RRDB blocks), 21 GB for the 22 crops. Run inside the app
+# or the CLI that could take a user's whole machine, so the quantiser runs in a child process
+# (ganhub.onnx.int8_child) with its address space capped at a share of the memory available;
+# hitting the cap is a refusal with its reason, and the caller carries on without int8.
+CALIBRATION_MEMORY_SHARE = 0.25
+OUT_OF_MEMORY = 3  # the child's exit status when calibration hit the cap
+
+
+def quantize_capped(fp32_path: Path, path: Path, feeds: list[dict[str, np.ndarray]], recipe: str | None) -> str:
+    """``_quantize`` in a child process capped at a share of the available memory; the recipe used."""
+    import subprocess
+    import sys
+
+    from ganhub.errors import GanhubError
+    from ganhub.limits import available_memory
+
+    budget = int((available_memory() or 8 << 30) * CALIBRATION_MEMORY_SHARE)
+    with tempfile.TemporaryDirectory(prefix="ganhub-calibration-") as scratch:
+        stored = Path(scratch) / "feeds.npz"
+        np.savez(stored, **{f"{i}/{name}": array for i, feed in enumerate(feeds) for name, array in feed.items()})
+        done = subprocess.run([sys.executable, "-m", "ganhub.onnx.int8_child", str(fp32_path), str(path),
+                               str(stored), recipe or "", str(budget)], capture_output=True, text=True)
+    if done.returncode == OUT_OF_MEMORY:
+        raise GanhubError(f"int8 calibration needs more than {budget / 2**30:.1f} GiB here (a quarter of the "
+                          "memory available)", fix="run the model in fp32 or bf16")
+    if done.returncode != 0:
+        raise GanhubError(f"int8 quantisation failed: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
 def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, partial: list[Path],
                   sessions: dict[str, OnnxSession], cases: list[Inputs],
                   report: ExportReport, recipe: str | None = None) -> dict[str, Any]:
@@ -112,7 +144,7 @@ def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, pa
     path = partial_path(exported_path(model.spec.id, "int8", out_dir), partial)
     fp32 = sessions["fp32"]
     feeds = calibration_feeds(model, constraints, fp32.input_names)
-    recipe = _quantize(fp32.path, path, feeds, recipe)
+    recipe = quantize_capped(fp32.path, path, feeds, recipe)
     finalize_graph(path, "int8", model.spec.id, asdict(constraints))
     session = sessions["int8"] = OnnxSession(path, "cpu", [CPU])
     held_out = photo_inputs(model, cases, seed=2)  # other crops than calibration saw
