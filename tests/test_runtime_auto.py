@@ -102,6 +102,18 @@ def test_a_recorded_choice_from_another_cpu_is_measured_again(home: Path) -> Non
     assert any("measuring" in line for line in said) and recorded(home, "conv-moved")["machine"] != "another-cpu"
 
 
+def test_a_choice_measured_on_a_busy_machine_is_measured_again_when_quieter(home: Path) -> None:
+    model = identity_model("conv-busy", weights="weights.bin")
+    engine_for(model).load("conv-busy", runtime="auto")
+    (path,) = home.glob(f"onnx/conv-busy/*/{fastest.CHOICE_FILE}")
+    assert recorded(home, "conv-busy")["load_per_core"] >= 0
+    busy = {**json.loads(path.read_text()), "path": "torch-fp32", "load_per_core": 1e9}  # far busier than now
+    path.write_text(json.dumps(busy))
+    said: list[str] = []
+    engine_for(model).load("conv-busy", runtime="auto", on_status=said.append)
+    assert any("measuring" in line for line in said) and recorded(home, "conv-busy")["load_per_core"] < 1e9
+
+
 def test_new_weights_get_their_own_export(home: Path, tmp_path: Path) -> None:
     model = identity_model("conv-versions", weights="weights.bin")
     engine_for(model).load("conv-versions", runtime="auto")

@@ -8,13 +8,17 @@ side by side in one process (interleaved rounds, the fastest of three each); on 
 bf16 must match fp32 by PSNR >= 40 dB, int8 by >= 35 dB. The
 fastest one wins and is recorded in ``choice.json`` beside the cached graph, keyed by this
 machine's CPU (``runtime.cpu.machine_key``), so later runs open the chosen path straight away
-(an onnx choice never imports the torch network). Delete the file to measure again.
+(an onnx choice never imports the torch network). Delete the file to measure again. A
+choice measured while the CPU was busy (load above one per core: other work slows the paths
+unevenly, e.g. torch's threads far more than onnxruntime's) is measured again once the load has
+halved.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
 CHOICE_FILE = "choice.json"
 PROBE_SIDE = 128  # big enough that per-call overheads do not decide, small enough to take seconds
 BF16_MIN_PSNR = FP16_MIN_PSNR  # the same bar as an fp16 export
+BUSY = 1.0  # load per core above which a measurement is redone once the machine is quieter
 CANDIDATES = ("torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8")  # each is timed or refused with a reason
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,7 @@ class Choice:
     ms: dict[str, float] = field(default_factory=dict)  # candidate -> median ms on the probe crop
     psnr_db: dict[str, float] = field(default_factory=dict)  # candidate -> PSNR against torch fp32
     refused: dict[str, str] = field(default_factory=dict)  # candidate -> why it was not eligible
+    load_per_core: float = 0.0  # the 1-minute load average per core while measuring
 
     @property
     def runtime(self) -> str:
@@ -73,6 +79,8 @@ def cached_choice(model: Model, weights: "ResolvedWeights | None") -> Choice | N
         return None
     if set(choice.ms) | set(choice.refused) != set(CANDIDATES):  # measured before a path was added
         return None
+    if choice.load_per_core > BUSY and load_per_core() < choice.load_per_core / 2:
+        return None  # measured while other work competed for the CPU (it skews paths unevenly): again now
     graph = cached_int8(model, weights) if choice.path == "onnx-int8" else cache.cached_graph(model, weights)
     if choice.runtime == "onnx" and graph is None:
         return None  # the graph was deleted: measure again
@@ -130,7 +138,15 @@ def _measure(model: Model, weights: "ResolvedWeights | None", reference: "Sessio
             refused[name] = f"PSNR {scores[name]} dB against fp32 is under {bar:g} dB"
     eligible = {name: t for name, t in ms.items() if name not in refused}
     best = min(eligible, key=eligible.__getitem__)
-    return Choice(best, machine_key(), ms, scores, refused), sessions
+    return Choice(best, machine_key(), ms, scores, refused, round(load_per_core(), 2)), sessions
+
+
+def load_per_core() -> float:
+    """The 1-minute load average per core (0 where the platform does not say)."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:
+        return 0.0
 
 
 def _onnx_session(model: Model, weights: "ResolvedWeights | None", say: Say | None,
