@@ -1,4 +1,4 @@
-"""ganhub-watermark: watermark removal for ganhub (our own auto-mask cGAN; LaMa with your weights).
+"""ganhub-watermark: watermark removal for ganhub (our own auto-mask cGAN; LaMa; auto + LaMa).
 
 Registered through the ``ganhub`` entry-point group, exactly as a third-party plugin is.
 """

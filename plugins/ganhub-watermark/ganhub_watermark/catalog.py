@@ -1,7 +1,8 @@
-"""The models this plugin registers: our own watermark remover, and LaMa (pinned ONNX weights or yours)."""
+"""The models this plugin registers: our own watermark remover, LaMa (pinned ONNX weights or yours), auto + LaMa."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,14 @@ LAMA_DESCRIPTION = (
     "Your own big-lama state dict (.safetensors or .pth) runs through spandrel instead. Fills "
     "the painted mask (white = remove); pair it with the watermark model's predicted mask "
     "(auto + LaMa) for opaque marks the small model detects but cannot invert."
+)
+AUTO_LAMA_DESCRIPTION = (
+    "Auto + LaMa: no mask to paint. The ganhub cGAN finds the watermark (its mask is the pixels "
+    "it would change), the mask is grown by 2 px to take in the glyph edges, and LaMa's pinned "
+    "ONNX graph (Carve/LaMa-ONNX, Apache-2.0, fetched from the Hub on first use) fills it. For "
+    "opaque or heavily styled marks the cGAN finds but cannot invert; semi-transparent marks "
+    "keep more of the photo with the cGAN alone. Only the found pixels change; a photo with no "
+    "mark found comes back as it was. Paint a mask to restrict the search to an area."
 )
 
 
@@ -118,6 +127,35 @@ def _lama_spec(source: WeightSource) -> ModelSpec:
     )
 
 
+class WatermarkAutoLama(InpaintModel):
+    """Auto + LaMa as one model: the cGAN's mask filled by LaMa (``ganhub_watermark.auto_lama``).
+
+    Its weights are LaMa's (the pinned Hub graph, so the app says "needs download" until it
+    is fetched); the cGAN's packaged file is resolved and verified when the session opens.
+    """
+
+    auto_mask = True
+
+    def __init__(self, source: WeightSource | None = None):
+        self.spec = dataclasses.replace(
+            _lama_spec(source or DEFAULT_SOURCE), id="watermark-auto-lama",
+            title="Watermark remover (auto mask + LaMa fill)", description=AUTO_LAMA_DESCRIPTION,
+            accepts_user_weights=False, onnx_note="runs the cGAN on torch and LaMa's ONNX graph itself",
+            tags=("watermark", "auto-mask", "inpainting", "onnx"))
+
+    def open_session(self, weights: Path | None, device: str) -> "Session | None":
+        from ganhub_watermark import auto_lama
+
+        return auto_lama.open_session(weights, device) if weights is not None else None
+
+    def build(self, weights: Path | None) -> "torch.nn.Module":
+        """No single network: the session above chains two models (never silently plain LaMa)."""
+        from ganhub import GanhubError
+
+        raise GanhubError("watermark-auto-lama chains two models in its own session; it has no one network",
+                          fix="run it with its default weights, or run 'lama' or 'ganhub-watermark-cgan' alone")
+
+
 def _load_lama(weights: Path) -> "torch.nn.Module":
     from spandrel import ModelLoader
     from spandrel.architectures.LaMa import LaMa as SpandrelLaMa
@@ -133,4 +171,4 @@ def _load_lama(weights: Path) -> "torch.nn.Module":
 
 def models() -> list[InpaintModel]:
     """The models this plugin registers, in display order."""
-    return [WatermarkCGAN(), LaMa()]
+    return [WatermarkCGAN(), LaMa(), WatermarkAutoLama()]
