@@ -363,7 +363,7 @@ def test_concurrent_tiled_requests_equal_the_in_process_engine(ray_server: AppSe
     client = Client(ray_server.url, verbose=False)
     jobs = [client.submit(handle_file(str(p)), 32, 8, "torch", api_name="/test_good_blur") for p in photos]
     for index, (photo, job) in enumerate(zip(photos, jobs)):
-        _, download, _ = job.result(timeout=60)
+        download, _ = job.result(timeout=60)
         result = engine.run("test-good-blur", image=read_image(str(photo)), params={"tile": 32, "tile_overlap": 8})
         assert np.array_equal(png(download), expected_png(result, 0, tmp_path / f"{index}"))
 
@@ -428,7 +428,7 @@ def test_a_replica_killed_mid_request_is_replaced_and_the_request_answered(
     killed = time.monotonic()
     for pid in old:  # both: whichever holds the request dies under it
         os.kill(pid, signal.SIGKILL)
-    _, download, info = job.result(timeout=120)  # request_timeout_s is 90: it never hangs past that
+    download, info = job.result(timeout=120)  # request_timeout_s is 90: it never hangs past that
     answered = time.monotonic() - killed
     assert "retried: the first Ray Serve replica stopped during the request" in info, info
     result = engine.run("test-good-blur", image=read_image(str(photo)), params={"tile": 32, "tile_overlap": 8})
