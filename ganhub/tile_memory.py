@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 from dataclasses import dataclass
 
 from ganhub.limits import available_memory
@@ -102,8 +103,6 @@ def smaller_tile(tile: int, longest_side: int, multiple_of: int, overlap: int) -
 def release_memory() -> None:
     """Give back what the failed attempt held before retrying (Python objects, CUDA's cache)."""
     gc.collect()
-    import sys
-
     torch = sys.modules.get("torch")  # only if a torch model ran: never import it here
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from ganhub.errors import GanhubError, ImageError
+from ganhub.imaging import quantize
 
 _PadMode = Literal["reflect", "edge", "constant"]
 FLUSH_ROWS = 64  # output rows divided and stored at a time
@@ -184,15 +185,11 @@ def _check_dtype(dtype: type | np.dtype) -> np.dtype:
 
 
 def _store(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float [0, 1] → ``dtype`` (rounded, clipped); a NaN from the network is an error, not a colour."""
+    """Float [0, 1] as ``dtype``: ``imaging.quantize``'s rounding (and its refusal of NaN), so a
+    tiled result holds exactly what writing the float result would."""
     if dtype == np.float32:
         return values
-    if not np.isfinite(values).all():
-        raise GanhubError("the model returned NaN or infinite values; its output is broken",
-                          fix="try --runtime torch, or report the model")
-    top = float(np.iinfo(dtype).max)
-    scaled = np.clip(values, 0.0, 1.0) * top
-    return np.rint(scaled, out=scaled).astype(dtype)
+    return quantize(values, 8 * dtype.itemsize, "the model's output")
 
 
 def _check_tiling(x: np.ndarray, scale: int, tile: int, overlap: int, multiple_of: int) -> int:

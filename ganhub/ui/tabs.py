@@ -360,16 +360,11 @@ def previews_of_files(source: str, result: str) -> tuple[str, str]:
 
     from ganhub.imaging import open_own
 
-    folder = Path(result).parent
     with open_own(result) as done:
-        after = done.convert("RGB")
-    after.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.LANCZOS)
+        after = np.asarray(done.convert("RGB"))
     with Image.open(source) as given:
-        before = ImageOps.exif_transpose(given).convert("RGB").resize(after.size, Image.BICUBIC)
-    paths = folder / "before.png", folder / "after.png"
-    for image, path in zip((before, after), paths):
-        image.save(path, compress_level=1)  # fast: these copies are only looked at
-    return str(paths[0]), str(paths[1])
+        before = np.asarray(ImageOps.exif_transpose(given).convert("RGB"))
+    return before_after(Path(result).parent, before, after)
 
 
 def _examples(spec: ModelSpec, image: gr.components.Component) -> None:
