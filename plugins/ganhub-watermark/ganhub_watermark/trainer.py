@@ -39,7 +39,7 @@ from ganhub.train import ImageBank
 from ganhub.train import PatchDiscriminator, dcgan_init
 from ganhub.train import Trainer, frozen
 from ganhub_watermark import data, synth
-from ganhub_watermark.net import MAX_ALPHA, MULTIPLE_OF, AutoMaskInpainter, WatermarkUNet
+from ganhub_watermark.net import MAX_ALPHA, MULTIPLE_OF, AutoMaskInpainter, Decomposition, WatermarkUNet
 
 class Batch(NamedTuple):
     """A training batch (N×C×H×W tensors): inputs, targets and the true watermark layer."""
@@ -62,13 +62,24 @@ def make_batch(clean: torch.Tensor, rng: np.random.Generator, fonts: list[Path])
                  plane([s.mask for s in samples]), alpha, colour * alpha)
 
 
-def generator_loss(net: WatermarkUNet, d: nn.Module, b: Batch, cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float], torch.Tensor]:
-    """(loss, logged terms, soft-mask composite for D); see the module doc for the formula."""
+def _reconstruction(net: WatermarkUNet, b: Batch | LayeredBatch) -> tuple[Decomposition, torch.Tensor, torch.Tensor]:
+    """The network's layers, its soft-mask composite, and the L1 of composite and estimate to the clean image."""
     parts = net.decompose(b.marked)
     estimate = parts.clean(b.marked)
     soft = torch.sigmoid(parts.mask_logit)
     output = b.marked * (1 - soft) + estimate * soft
-    l1 = (output - b.clean).abs().mean() + (estimate - b.clean).abs().mean()
+    return parts, output, (output - b.clean).abs().mean() + (estimate - b.clean).abs().mean()
+
+
+def _adversarial(d: nn.Module, b: Batch | LayeredBatch, output: torch.Tensor) -> torch.Tensor:
+    """The generator's non-saturating GAN term, D conditioned on the marked image (D frozen)."""
+    with frozen(d):
+        return losses.g_nonsaturating_loss(d(b.marked * 2 - 1, output * 2 - 1))
+
+
+def generator_loss(net: WatermarkUNet, d: nn.Module, b: Batch, cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float], torch.Tensor]:
+    """(loss, logged terms, soft-mask composite for D); see the module doc for the formula."""
+    parts, output, l1 = _reconstruction(net, b)
     # The synthesiser knows alpha and colour, so the decomposition is supervised directly.
     # Alpha goes through BCE on its logit: an L1 on sigmoid(alpha), dominated by the many
     # unmarked pixels, drove the logit into saturation and alpha died at 0 (first attempt).
@@ -77,8 +88,7 @@ def generator_loss(net: WatermarkUNet, d: nn.Module, b: Batch, cfg: TrainConfig)
     layer = (parts.colour * parts.alpha - b.layer).abs().mean()
     mask_bce = F.binary_cross_entropy_with_logits(parts.mask_logit, b.mask, pos_weight=torch.tensor(3.0))
     loss = cfg.l1_weight * (l1 + layer) + mask_bce + alpha_bce
-    with frozen(d):
-        adv = losses.g_nonsaturating_loss(d(b.marked * 2 - 1, output * 2 - 1))
+    adv = _adversarial(d, b, output)
     loss = loss + cfg.adv_weight * adv
     logs = {"l1": l1.item(), "layer": layer.item(), "alpha": alpha_bce.item(), "mask": mask_bce.item(),
             "gan": adv.item()}
@@ -201,11 +211,7 @@ def make_layered_batch(clean: torch.Tensor, rng: np.random.Generator, fonts: lis
 
 def layered_loss(net: WatermarkUNet, d: nn.Module, b: LayeredBatch, cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float], torch.Tensor]:
     """v2's loss with both layers supervised, each only where the synthesiser's layers are exact."""
-    parts = net.decompose(b.marked)
-    estimate = parts.clean(b.marked)
-    soft = torch.sigmoid(parts.mask_logit)
-    output = b.marked * (1 - soft) + estimate * soft
-    l1 = (output - b.clean).abs().mean() + (estimate - b.clean).abs().mean()
+    parts, output, l1 = _reconstruction(net, b)
     weight = (1.0 + 3.0 * b.mask) * b.exact
     # Merged layers can exceed the network's alpha cap (nested logo parts): clip the target.
     target = lambda a: (a / MAX_ALPHA).clamp(0.0, 1.0)  # noqa: E731
@@ -215,8 +221,7 @@ def layered_loss(net: WatermarkUNet, d: nn.Module, b: LayeredBatch, cfg: TrainCo
         ((parts.under_colour * parts.under_alpha - b.under_layer).abs() * b.exact).mean()
     mask_bce = F.binary_cross_entropy_with_logits(parts.mask_logit, b.mask, pos_weight=torch.tensor(3.0))
     loss = cfg.l1_weight * (l1 + layer) + mask_bce + alpha_bce + under_bce
-    with frozen(d):
-        adv = losses.g_nonsaturating_loss(d(b.marked * 2 - 1, output * 2 - 1))
+    adv = _adversarial(d, b, output)
     loss = loss + cfg.adv_weight * adv
     logs = {"l1": l1.item(), "layer": layer.item(), "alpha": alpha_bce.item(), "under": under_bce.item(),
             "mask": mask_bce.item(), "gan": adv.item()}
