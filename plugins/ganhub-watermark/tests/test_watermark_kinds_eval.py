@@ -20,6 +20,19 @@ def test_every_kind_is_scored_on_held_out_crops(cgan, monkeypatch) -> None:
     for kind in synth.EVAL_KINDS:
         q = evaluate.kind_quality(cgan, crops, kind)
         assert q.count == 2 and np.isfinite(q.gain) and 0 <= q.iou <= 1
+        # The perfect masked remover zeroes the error inside the true mask and keeps the rest.
+        assert q.psnr_ceiling > q.psnr_in
     assert used and all(f == synth.fonts(held_out=True) for f in used)  # only the held-out font
     touched, worst = evaluate.clean_touched(cgan, crops)
     assert 0 <= touched < 0.05 and worst > 30
+
+
+def test_ship_rule_needs_every_kind_better_and_clean_photos_alone() -> None:
+    shipped = {kind: 5.0 for kind in synth.EVAL_KINDS}
+    better = {kind: 5.5 for kind in synth.EVAL_KINDS}
+    assert evaluate.ship_verdict(better, shipped, touched=0.001) == []
+    one_worse = {**better, "tiled": 4.9}
+    (reason,) = evaluate.ship_verdict(one_worse, shipped, touched=0.001)
+    assert reason.startswith("tiled: +4.90 dB")
+    (reason,) = evaluate.ship_verdict(better, shipped, touched=0.01)
+    assert "1.00% of pixels changed" in reason
