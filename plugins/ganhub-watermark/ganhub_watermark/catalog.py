@@ -71,12 +71,13 @@ class WatermarkCGAN(InpaintModel):
     def build(self, weights: Path | None) -> "torch.nn.Module":
         """The inpaint-convention network; ``weights=None`` gives the untrained (identity) one."""
         from ganhub.weights import load_strict, read_state_dict
-        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet
+        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, layers_of
 
-        core = WatermarkUNet(CHANNELS)
-        if weights is not None:
-            state = {k: v.float() for k, v in read_state_dict(weights).items()}
-            load_strict(core, state, "ganhub-watermark-cgan", weights.name)
+        if weights is None:
+            return AutoMaskInpainter(WatermarkUNet(CHANNELS)).eval()
+        state = {k: v.float() for k, v in read_state_dict(weights).items()}
+        core = WatermarkUNet(CHANNELS, layers_of(state))  # v2's one layer or v3's two
+        load_strict(core, state, "ganhub-watermark-cgan", weights.name)
         return AutoMaskInpainter(core).eval()
 
 

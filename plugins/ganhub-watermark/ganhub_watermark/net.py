@@ -125,9 +125,15 @@ class WatermarkUNet(nn.Module):
         return parts.clean(image), parts.mask_logit
 
 
+def layers_of(state: dict[str, torch.Tensor]) -> int:
+    """How many alpha layers a weights file inverts (its head has 4 + 4 · layers outputs)."""
+    head = state.get("head.weight")
+    return 2 if head is not None and head.shape[0] == 12 else 1
+
+
 def from_state_dict(state: dict[str, torch.Tensor]) -> WatermarkUNet:
     """The network a weights file was trained as (width and layer count read off its shapes)."""
-    core = WatermarkUNet(int(state["enc.0.0.weight"].shape[0]), 2 if state["head.weight"].shape[0] == 12 else 1)
+    core = WatermarkUNet(int(state["enc.0.0.weight"].shape[0]), layers_of(state))
     core.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     return core
 

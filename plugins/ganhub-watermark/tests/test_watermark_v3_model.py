@@ -11,10 +11,10 @@ from safetensors.torch import load_file
 import ganhub_watermark
 from ganhub.train import make_config, train
 from ganhub_watermark import synth
-from ganhub_watermark.catalog import WEIGHTS_FILE
+from ganhub_watermark.catalog import WatermarkCGAN
 from ganhub_watermark.net import MAX_ALPHA, Decomposition, WatermarkUNet, from_state_dict
 
-V2 = Path(ganhub_watermark.__file__).parent / "weights" / WEIGHTS_FILE
+V2 = Path(ganhub_watermark.__file__).parent / "weights" / "watermark_cgan_v2.safetensors"  # kept beside any later version
 
 
 def _tensor(array: np.ndarray) -> torch.Tensor:
@@ -49,6 +49,18 @@ def test_v2_weights_load_into_the_two_layer_network() -> None:
         v2_clean, _ = from_state_dict(state).eval()(image)
         v3_clean, _ = core.eval()(image)
     assert (v2_clean - v3_clean).abs().max() < 0.05
+
+
+def test_the_model_builds_the_network_its_weights_file_describes(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    two = WatermarkUNet(16, layers=2)
+    with torch.no_grad():
+        two.head.weight.normal_(0, 0.01)  # a lower layer that does something
+    save_file({k: v.half().contiguous() for k, v in two.state_dict().items()}, str(tmp_path / "v3.safetensors"))
+    built = WatermarkCGAN().build(tmp_path / "v3.safetensors")
+    assert built.core.layers == 2 and WatermarkCGAN().build(V2).core.layers == 1
+    assert torch.equal(built.core.head.weight, two.head.weight.half().float())
 
 
 def test_v3_trainer_runs_and_trains_the_lower_layer(tmp_path: Path) -> None:
