@@ -126,3 +126,11 @@ def test_training_mix_draws_every_kind() -> None:
     drawn = [synth.random_mark(_photo(32), rng) for _ in range(120)]
     assert {s.kind for s in drawn} == set(synth.TRAIN_KINDS)
     assert any(s.jpeg_quality for s in drawn) and not all(s.jpeg_quality for s in drawn)
+
+
+def test_training_mix_follows_the_kind_weights_it_is_given() -> None:
+    rng = np.random.default_rng(1)
+    only_tiled = tuple(1.0 if kind == "tiled" else 0.0 for kind in synth.TRAIN_KINDS)
+    assert {synth.random_mark(_photo(32), rng, weights=only_tiled).kind for _ in range(10)} == {"tiled"}
+    with pytest.raises(ValueError, match="2 kind weights for 9 kinds"):
+        synth.random_mark(_photo(32), rng, weights=(0.5, 0.5))
