@@ -423,12 +423,24 @@ def make_mark(clean: np.ndarray, rng: np.random.Generator, kind: str, font_files
     return MarkSample(kind, marked, blended, clean.astype(np.float32), mask, tuple(layers), jpeg or 0)
 
 
+@dataclass(frozen=True)
+class Mix:
+    """How the v3 training mix draws: kind weights (one per ``TRAIN_KINDS``), then how often
+    the photo gets a busy texture and the result a JPEG bake."""
+
+    weights: tuple[float, ...] = TRAIN_WEIGHTS
+    texture: float = 0.15
+    jpeg: float = 0.25
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(TRAIN_KINDS):
+            raise ValueError(f"{len(self.weights)} kind weights for {len(TRAIN_KINDS)} kinds ({', '.join(TRAIN_KINDS)})")
+
+
 def random_mark(clean: np.ndarray, rng: np.random.Generator, font_files: list[Path] | None = None,
-                weights: tuple[float, ...] = TRAIN_WEIGHTS) -> MarkSample:
-    """The v3 training mix: a kind by ``weights`` (one per ``TRAIN_KINDS``), busy texture 15 %, JPEG bake 25 %."""
-    if len(weights) != len(TRAIN_KINDS):
-        raise ValueError(f"{len(weights)} kind weights for {len(TRAIN_KINDS)} kinds ({', '.join(TRAIN_KINDS)})")
-    kind = TRAIN_KINDS[rng.choice(len(TRAIN_KINDS), p=np.array(weights) / sum(weights))]
-    texture = bool(rng.random() < 0.15)
-    jpeg = int(rng.integers(50, 96)) if rng.random() < 0.25 else None
+                mix: Mix = Mix()) -> MarkSample:
+    """A mark from the v3 training mix (by default: ``TRAIN_WEIGHTS``, busy texture 15 %, JPEG bake 25 %)."""
+    kind = TRAIN_KINDS[rng.choice(len(TRAIN_KINDS), p=np.array(mix.weights) / sum(mix.weights))]
+    texture = bool(rng.random() < mix.texture)
+    jpeg = int(rng.integers(50, 96)) if rng.random() < mix.jpeg else None
     return make_mark(clean, rng, kind, font_files, jpeg=jpeg, texture=texture)

@@ -199,9 +199,9 @@ class LayeredBatch(NamedTuple):
 
 
 def make_layered_batch(clean: torch.Tensor, rng: np.random.Generator, fonts: list[Path],
-                       weights: tuple[float, ...] = synth.TRAIN_WEIGHTS) -> LayeredBatch:
-    """v3 marks (kinds drawn by ``weights``) over each of the (N, 3, H, W) [0, 1] crops, drawn from ``rng``."""
-    samples = [synth.random_mark(np.ascontiguousarray(c.permute(1, 2, 0).numpy()), rng, fonts, weights) for c in clean]
+                       mix: synth.Mix = synth.Mix()) -> LayeredBatch:
+    """v3 marks (drawn by ``mix``) over each of the (N, 3, H, W) [0, 1] crops, drawn from ``rng``."""
+    samples = [synth.random_mark(np.ascontiguousarray(c.permute(1, 2, 0).numpy()), rng, fonts, mix) for c in clean]
     splits = [s.two_layers() for s in samples]
     image = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a).transpose(0, 3, 1, 2)))  # noqa: E731
     plane = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a)[:, None]))  # noqa: E731
@@ -243,10 +243,10 @@ class WatermarkTrainerV3(WatermarkTrainer):
 
 # v3's kinds with v2's (plain, tiled) drawn about 1.6× as often: a short, low learning-rate
 # polish of a v3 run, which had caught up with v2 on every layered kind but not on these two.
-KEEP_V2_WEIGHTS = (0.32, 0.22, 0.1, 0.1, 0.07, 0.04, 0.04, 0.08, 0.03)
+KEEP_V2_MIX = synth.Mix((0.32, 0.22, 0.1, 0.1, 0.07, 0.04, 0.04, 0.08, 0.03))
 
 
 class WatermarkTrainerV3Keep(WatermarkTrainerV3):
-    """:class:`WatermarkTrainerV3` on a mix that leans to v2's kinds (``KEEP_V2_WEIGHTS``)."""
+    """:class:`WatermarkTrainerV3` on a mix that leans to v2's kinds (``KEEP_V2_MIX``)."""
 
-    make_pairs = staticmethod(functools.partial(make_layered_batch, weights=KEEP_V2_WEIGHTS))
+    make_pairs = staticmethod(functools.partial(make_layered_batch, mix=KEEP_V2_MIX))

@@ -131,6 +131,7 @@ def test_training_mix_draws_every_kind() -> None:
 def test_training_mix_follows_the_kind_weights_it_is_given() -> None:
     rng = np.random.default_rng(1)
     only_tiled = tuple(1.0 if kind == "tiled" else 0.0 for kind in synth.TRAIN_KINDS)
-    assert {synth.random_mark(_photo(32), rng, weights=only_tiled).kind for _ in range(10)} == {"tiled"}
+    drawn = [synth.random_mark(_photo(32), rng, mix=synth.Mix(only_tiled, texture=0.0, jpeg=1.0)) for _ in range(10)]
+    assert {s.kind for s in drawn} == {"tiled"} and all(s.jpeg_quality for s in drawn)
     with pytest.raises(ValueError, match="2 kind weights for 9 kinds"):
-        synth.random_mark(_photo(32), rng, weights=(0.5, 0.5))
+        synth.Mix((0.5, 0.5))
