@@ -29,7 +29,7 @@ def networks(candidates: list[str]) -> dict[str, "object"]:
     from ganhub_watermark.catalog import WEIGHTS_FILE
     from ganhub_watermark.net import AutoMaskInpainter, from_state_dict
 
-    files = {SHIPPED: ship.WEIGHTS_DIR / WEIGHTS_FILE, **{Path(c).parent.name or c: Path(c) for c in candidates}}
+    files = {SHIPPED: ship.WEIGHTS_DIR / WEIGHTS_FILE, **{Path(c).stem if Path(c).stem != "generator" else Path(c).parent.name: Path(c) for c in candidates}}
     return {label: AutoMaskInpainter(from_state_dict(read_state_dict(path))).eval() for label, path in files.items()}
 
 

@@ -79,12 +79,13 @@ def test_fills_only_the_found_mask_and_equals_auto_lama_mode(engine) -> None:
     assert np.abs(out - expected.images[0]).max() <= 1 / 512
 
 
-@pytest.mark.parametrize("name, top, left", [("astronaut", 100, 350), ("chelsea", 100, 100)])
+@pytest.mark.parametrize("name, top, left", [("astronaut", 100, 350), ("chelsea", 150, 200)])
 def test_a_clean_photo_comes_back_untouched(engine, name, top, left) -> None:
     from skimage import data
 
-    # Crops where the detector finds nothing (on some other crops it has a few false-positive
-    # pixels, 0.02-0.09 % on the held-out sets; those would be filled, inside the mask only).
+    # Crops where the detector finds nothing. On others it has a few false-positive pixels
+    # (0.02-0.26 % on the held-out sets; v3 takes ~100 px of the cat's whiskers at chelsea
+    # (100, 100) for strokes of text); those would be filled, inside the mask only.
     clean = np.ascontiguousarray(getattr(data, name)()[top : top + 96, left : left + 160], np.float32) / 255
     assert not _found(engine, clean).any()
     result = engine.run(MODEL_ID, image=decoded(clean), device="cpu")
