@@ -26,3 +26,30 @@ def test_model_card_next_to_weights() -> None:
     card = (WEIGHTS / "MODEL_CARD.md").read_text()
     for needed in ("Apache-2.0", "steps", "PSNR", "IoU", "cpu"):
         assert needed in card, needed
+
+
+def test_ship_packages_a_run_as_fp16_under_a_new_name_only(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+    import torch
+    from safetensors.torch import save_file
+
+    from ganhub import GanhubError
+    from ganhub_watermark import ship
+    from ganhub_watermark.net import WatermarkUNet
+
+    run = tmp_path / "run"
+    run.mkdir()
+    save_file(WatermarkUNet(4, layers=2).state_dict(), str(run / "generator.safetensors"))
+    (run / "generator.json").write_text(json.dumps({"architecture": "ganhub_watermark.net:WatermarkUNet", "step": 3,
+                                                    "kwargs": {"channels": 4, "layers": 2}, "config": {}}))
+    path, digest, size = ship.ship(run, "watermark_test.safetensors", tmp_path)
+    with safe_open(str(path), "pt") as handle:
+        assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.float16}
+        assert json.loads(handle.metadata()["ganhub_run"])["step"] == 3
+    assert size == path.stat().st_size and len(digest) == 64 and path.with_suffix(".json").is_file()
+    before = path.read_bytes()
+    with pytest.raises(GanhubError, match="exists .* ship under a new name"):
+        ship.ship(run, "watermark_test.safetensors", tmp_path)
+    assert path.read_bytes() == before and not list(tmp_path.glob("*.partial"))
