@@ -141,26 +141,30 @@ def clean_touched(loaded: "Loaded", clean_crops: list[np.ndarray]) -> tuple[floa
             min(psnr(out, clean) for (out, _), clean in zip(results, clean_crops)))
 
 
-def kind_sets(seed: int = EVAL_SEED, scale: int = 1) -> dict[str, list[np.ndarray]]:
+def kind_sets(seed: int = EVAL_SEED, scale: int = 1, size: int = EVAL_SIZE) -> dict[str, list[np.ndarray]]:
     """The held-out crops of the per-kind table (smaller than v2's sets: 7 kinds run on each).
 
     Another ``seed`` and a larger ``scale`` (crops per photo ×) give a confirmation set: with
     ~50 crops a kind's mean gain moves by a few tenths of a dB from one draw to the next.
+    A larger ``size`` means larger marks in pixels (their sizes are relative to the crop), as on
+    real photos: a network trained on small crops can lose there what it gains at 96².
     """
-    sets = {"BSD68": crops(data.held_out_bsd68(), 2 * scale, seed=seed),
-            "skimage": crops(data.held_out_skimage(), 8 * scale, seed=seed)}
+    sets = {"BSD68": crops(data.held_out_bsd68(), 2 * scale, size, seed),
+            "skimage": crops(data.held_out_skimage(), 8 * scale, size, seed)}
     return {name: c for name, c in sets.items() if c}
 
 
-def kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1) -> dict[str, dict[str, KindQuality]]:
+def kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1,
+               size: int = EVAL_SIZE) -> dict[str, dict[str, KindQuality]]:
     """{set: {kind: KindQuality}} over :func:`kind_sets` and every evaluation kind."""
     return {name: {kind: kind_quality(loaded, c, kind, seed) for kind in synth.EVAL_KINDS}
-            for name, c in kind_sets(seed, scale).items()}
+            for name, c in kind_sets(seed, scale, size).items()}
 
 
-def print_kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1) -> dict[str, dict[str, KindQuality]]:
+def print_kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1,
+                     size: int = EVAL_SIZE) -> dict[str, dict[str, KindQuality]]:
     """Print (and return) the per-kind gain table and the clean-photo row."""
-    table = kind_table(loaded, seed, scale)
+    table = kind_table(loaded, seed, scale, size)
     names = list(table)
     print("| kind | " + " | ".join(f"{n}: in → out (gain), IoU" for n in names) + " | mean gain | ceiling |")
     print("|---|" + "---|" * (len(names) + 2))  # noqa: T201 (a CLI table)
@@ -170,7 +174,7 @@ def print_kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1) ->
         mean = np.mean([table[n][kind].gain for n in names])
         ceiling = np.mean([table[n][kind].ceiling_gain for n in names])
         print(f"| {kind} | " + " | ".join(cells) + f" | {mean:+.2f} | {ceiling:+.2f} |")
-    touched = [clean_touched(loaded, c) for c in kind_sets(seed, scale).values()]
+    touched = [clean_touched(loaded, c) for c in kind_sets(seed, scale, size).values()]
     print("| clean photos: px touched, worst PSNR | "
           + " | ".join(f"{100 * t:.2f}%, {w:.1f} dB" for t, w in touched) + " | | |")
     return table
@@ -227,19 +231,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=EVAL_SEED,
                         help="draw another per-kind set (a confirmation run; the ship rule uses the default)")
     parser.add_argument("--scale", type=int, default=1, help="crops per photo × this in the per-kind set")
+    parser.add_argument("--size", type=int, default=EVAL_SIZE,
+                        help="crop side of the per-kind set (larger: larger marks in pixels, as on real photos)")
     args = parser.parse_args(argv)
     if args.against_shipped and not args.weights:
         parser.error("--against-shipped compares a candidate: give it with --weights FILE")
     shipped = Engine(Registry.discover(allow=["watermark"])).load("ganhub-watermark-cgan", device="cpu")
     loaded = load_candidate(args.weights) if args.weights else shipped
     print("Per mark kind (held-out photos, held-out font; PSNR dB, mask IoU):\n")
-    table = print_kind_table(loaded, args.seed, args.scale)
+    table = print_kind_table(loaded, args.seed, args.scale, args.size)
     if args.against_shipped:
-        gains, before = mean_gains(table), mean_gains(kind_table(shipped, args.seed, args.scale))
+        gains, before = mean_gains(table), mean_gains(kind_table(shipped, args.seed, args.scale, args.size))
         print("\n| kind | candidate | shipped | difference |\n|---|---|---|---|")  # noqa: T201
         for kind in synth.EVAL_KINDS:
             print(f"| {kind} | {gains[kind]:+.2f} | {before[kind]:+.2f} | {gains[kind] - before[kind]:+.2f} |")
-        touched = max(clean_touched(loaded, c)[0] for c in kind_sets(args.seed, args.scale).values())
+        touched = max(clean_touched(loaded, c)[0] for c in kind_sets(args.seed, args.scale, args.size).values())
         reasons = ship_verdict(gains, before, touched)
         print("\nverdict: " + ("may replace the shipped weights" if not reasons else
                                "keep the shipped weights — " + "; ".join(reasons)))
