@@ -84,8 +84,8 @@ def test_a_clean_photo_comes_back_untouched(engine, name, top, left) -> None:
     from skimage import data
 
     # Crops where the detector finds nothing. On others it has a few false-positive pixels
-    # (0.02-0.26 % on the held-out sets; v3 takes ~100 px of the cat's whiskers at chelsea
-    # (100, 100) for strokes of text); those would be filled, inside the mask only.
+    # (0.02-0.26 % on the held-out sets; the v3 candidate takes ~100 px of the cat's whiskers at
+    # chelsea (100, 100) for strokes of text); those would be filled, inside the mask only.
     clean = np.ascontiguousarray(getattr(data, name)()[top : top + 96, left : left + 160], np.float32) / 255
     assert not _found(engine, clean).any()
     result = engine.run(MODEL_ID, image=decoded(clean), device="cpu")

@@ -36,3 +36,8 @@ def test_ship_rule_needs_every_kind_better_and_clean_photos_alone() -> None:
     assert reason.startswith("tiled: +4.90 dB")
     (reason,) = evaluate.ship_verdict(better, shipped, touched=0.01)
     assert "1.00% of pixels changed" in reason
+
+
+def test_confirmation_sets_are_other_draws_and_sizes() -> None:
+    first, second = evaluate.kind_sets()["skimage"], evaluate.kind_sets(seed=99, scale=2, size=128)["skimage"]
+    assert len(second) == 2 * len(first) and second[0].shape == (128, 128, 3) and first[0].shape == (96, 96, 3)
