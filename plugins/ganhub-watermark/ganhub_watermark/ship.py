@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ganhub import GanhubError, atomic
+from ganhub import GanhubError
 from ganhub.weights import sha256_of
 from ganhub_watermark.trainer import WatermarkTrainer
 
@@ -39,9 +39,11 @@ def ship(run: Path, name: str, out_dir: Path = WEIGHTS_DIR) -> tuple[Path, str, 
     state = {k: v.half().contiguous() for k, v in load_file(str(run / "generator.safetensors")).items()}
     facts = {"step": info["step"], "architecture": info["architecture"], "kwargs": info["kwargs"],
              "config": info["config"]}
-    partial = path.with_name(path.name + ".partial")  # a crash leaves no half-written weights
+    # Written beside, then renamed: a crash leaves no half-written file under either name.
+    partial, info_partial = path.with_name(path.name + ".partial"), path.with_name(path.stem + ".json.partial")
     save_file(state, str(partial), metadata={"ganhub_run": json.dumps(facts)})
-    atomic.write_text(path.with_suffix(".json"), json.dumps(facts, indent=2) + "\n")
+    info_partial.write_text(json.dumps(facts, indent=2) + "\n")
+    os.replace(info_partial, path.with_suffix(".json"))
     os.replace(partial, path)
     return path, sha256_of(path), path.stat().st_size
 
