@@ -29,11 +29,13 @@ def networks(candidates: list[str]) -> dict[str, "object"]:
     from ganhub_watermark.catalog import WEIGHTS_FILE
     from ganhub_watermark.net import AutoMaskInpainter, from_state_dict
 
-    files = {SHIPPED: ship.WEIGHTS_DIR / WEIGHTS_FILE, **{Path(c).stem if Path(c).stem != "generator" else Path(c).parent.name: Path(c) for c in candidates}}
+    # A run's export is always generator.safetensors: label it by its run folder instead.
+    label = lambda path: path.parent.name if path.stem == "generator" else path.stem  # noqa: E731
+    files = {SHIPPED: ship.WEIGHTS_DIR / WEIGHTS_FILE, **{label(Path(c)): Path(c) for c in candidates}}
     return {label: AutoMaskInpainter(from_state_dict(read_state_dict(path))).eval() for label, path in files.items()}
 
 
-def export(network: "object", folder: Path, label: str, size: int) -> "object":
+def export(network: "object", folder: Path, label: str) -> "object":
     """An onnxruntime CPU session of ``network`` (ganhub's exporter, dynamic H and W)."""
     from ganhub.onnx.graph import export_graph, finalize_graph
     from ganhub.runtime.onnx_session import CPU, OnnxSession
@@ -61,7 +63,7 @@ def main() -> None:
     mask = np.zeros((1, 1, args.size, args.size), np.float32)  # empty mask: auto mode
     megapixels = args.size * args.size / 1e6
     with tempfile.TemporaryDirectory() as folder:
-        sessions = {label: export(net, Path(folder), label, args.size) for label, net in networks(args.weights).items()}
+        sessions = {label: export(net, Path(folder), label) for label, net in networks(args.weights).items()}
         times: dict[str, list[float]] = {label: [] for label in sessions}
         for label, session in sessions.items():  # warm-up
             session.run(image, mask)

@@ -154,17 +154,19 @@ def kind_sets(seed: int = EVAL_SEED, scale: int = 1, size: int = EVAL_SIZE) -> d
     return {name: c for name, c in sets.items() if c}
 
 
-def kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1,
-               size: int = EVAL_SIZE) -> dict[str, dict[str, KindQuality]]:
-    """{set: {kind: KindQuality}} over :func:`kind_sets` and every evaluation kind."""
-    return {name: {kind: kind_quality(loaded, c, kind, seed) for kind in synth.EVAL_KINDS}
-            for name, c in kind_sets(seed, scale, size).items()}
+KindTable = dict[str, dict[str, KindQuality]]
 
 
-def print_kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1,
-                     size: int = EVAL_SIZE) -> dict[str, dict[str, KindQuality]]:
-    """Print (and return) the per-kind gain table and the clean-photo row."""
-    table = kind_table(loaded, seed, scale, size)
+def kind_table(loaded: "Loaded", sets: dict[str, list[np.ndarray]], seed: int = EVAL_SEED) -> KindTable:
+    """{set: {kind: KindQuality}} over ``sets`` (from :func:`kind_sets`) and every evaluation kind."""
+    return {name: {kind: kind_quality(loaded, c, kind, seed) for kind in synth.EVAL_KINDS} for name, c in sets.items()}
+
+
+def print_kind_table(loaded: "Loaded", sets: dict[str, list[np.ndarray]],
+                     seed: int = EVAL_SEED) -> tuple[KindTable, list[tuple[float, float]]]:
+    """Print the per-kind gain table and the clean-photo row; return both (clean: per set,
+    the fraction of pixels touched and the worst PSNR, as :func:`clean_touched`)."""
+    table = kind_table(loaded, sets, seed)
     names = list(table)
     print("| kind | " + " | ".join(f"{n}: in → out (gain), IoU" for n in names) + " | mean gain | ceiling |")
     print("|---|" + "---|" * (len(names) + 2))  # noqa: T201 (a CLI table)
@@ -174,13 +176,13 @@ def print_kind_table(loaded: "Loaded", seed: int = EVAL_SEED, scale: int = 1,
         mean = np.mean([table[n][kind].gain for n in names])
         ceiling = np.mean([table[n][kind].ceiling_gain for n in names])
         print(f"| {kind} | " + " | ".join(cells) + f" | {mean:+.2f} | {ceiling:+.2f} |")
-    touched = [clean_touched(loaded, c) for c in kind_sets(seed, scale, size).values()]
+    touched = [clean_touched(loaded, c) for c in sets.values()]
     print("| clean photos: px touched, worst PSNR | "
           + " | ".join(f"{100 * t:.2f}%, {w:.1f} dB" for t, w in touched) + " | | |")
-    return table
+    return table, touched
 
 
-def mean_gains(table: dict[str, dict[str, KindQuality]]) -> dict[str, float]:
+def mean_gains(table: KindTable) -> dict[str, float]:
     """{kind: gain averaged over the photo sets} of a :func:`kind_table`."""
     return {kind: float(np.mean([per_set[kind].gain for per_set in table.values()])) for kind in synth.EVAL_KINDS}
 
@@ -236,17 +238,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.against_shipped and not args.weights:
         parser.error("--against-shipped compares a candidate: give it with --weights FILE")
-    shipped = Engine(Registry.discover(allow=["watermark"])).load("ganhub-watermark-cgan", device="cpu")
-    loaded = load_candidate(args.weights) if args.weights else shipped
+    shipped = lambda: Engine(Registry.discover(allow=["watermark"])).load("ganhub-watermark-cgan", device="cpu")  # noqa: E731
+    loaded = load_candidate(args.weights) if args.weights else shipped()
+    sets = kind_sets(args.seed, args.scale, args.size)  # read once: every table below scores the same crops
     print("Per mark kind (held-out photos, held-out font; PSNR dB, mask IoU):\n")
-    table = print_kind_table(loaded, args.seed, args.scale, args.size)
+    table, clean = print_kind_table(loaded, sets, args.seed)
     if args.against_shipped:
-        gains, before = mean_gains(table), mean_gains(kind_table(shipped, args.seed, args.scale, args.size))
+        gains, before = mean_gains(table), mean_gains(kind_table(shipped(), sets, args.seed))
         print("\n| kind | candidate | shipped | difference |\n|---|---|---|---|")  # noqa: T201
         for kind in synth.EVAL_KINDS:
             print(f"| {kind} | {gains[kind]:+.2f} | {before[kind]:+.2f} | {gains[kind] - before[kind]:+.2f} |")
-        touched = max(clean_touched(loaded, c)[0] for c in kind_sets(args.seed, args.scale, args.size).values())
-        reasons = ship_verdict(gains, before, touched)
+        reasons = ship_verdict(gains, before, max(touched for touched, _ in clean))
         print("\nverdict: " + ("may replace the shipped weights" if not reasons else
                                "keep the shipped weights — " + "; ".join(reasons)))
     if args.kinds_only:
