@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from ganhub import imaging
 from ganhub_watermark import data, evaluate, synth
 
 
@@ -41,7 +41,7 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--kinds"]
     out = Path(args[0] if args else "/tmp/watermark_grid.png")
     kinds = synth.EVAL_KINDS if "--kinds" in sys.argv[1:] else ()
-    Image.fromarray(grid(loaded, photos[::3], kinds=kinds)).save(out)
+    imaging.write_image(out, grid(loaded, photos[::3], kinds=kinds))  # atomic, like every output
     print(out)
 
 
