@@ -179,3 +179,12 @@ def test_config_errors_name_the_key_and_the_fix(override: str, message: str) -> 
     base = ["model=wgan-gp"] if override.startswith("d_norm") else []
     with pytest.raises(GanhubError, match=message):
         load_config(None, base + [override])
+
+
+def test_image_bank_draws_smaller_crops_on_request_and_refuses_larger() -> None:
+    bank = ImageBank(random_crops(4, 24), 16, flip=False)
+    assert bank.sample(3, torch.Generator().manual_seed(0)).shape == (3, 3, 16, 16)
+    small = bank.sample(5, torch.Generator().manual_seed(0), crop=8)
+    assert small.shape == (5, 3, 8, 8) and 0.0 <= float(small.min()) and float(small.max()) <= 1.0
+    with pytest.raises(GanhubError, match="crop 20 is outside 1..16: build the bank with the largest crop"):
+        bank.sample(1, torch.Generator(), crop=20)

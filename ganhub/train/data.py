@@ -61,17 +61,24 @@ class ImageBank:
     def __len__(self) -> int:
         return len(self.images)
 
-    def sample(self, count: int, generator: torch.Generator) -> torch.Tensor:
-        """``count`` random crops, (N, 3, crop, crop) float32 in [0, 1], from ``generator`` only."""
+    def sample(self, count: int, generator: torch.Generator, crop: int | None = None) -> torch.Tensor:
+        """``count`` random crops, (N, 3, side, side) float32 in [0, 1], from ``generator`` only.
+
+        ``side`` is the bank's crop, or ``crop`` when given (at most the bank's: every image was
+        checked against that one), for trainers that draw crops of several sizes.
+        """
+        side = self.crop if crop is None else crop
+        if not 1 <= side <= self.crop:
+            raise GanhubError(f"crop {side} is outside 1..{self.crop}: build the bank with the largest crop you draw")
         picks = torch.randint(len(self.images), (count,), generator=generator).tolist()
         coins = torch.rand(count, generator=generator).tolist()
         crops = []
         for index, coin in zip(picks, coins):
             image = self.images[index]
-            top = int(torch.randint(image.shape[1] - self.crop + 1, (1,), generator=generator))
-            left = int(torch.randint(image.shape[2] - self.crop + 1, (1,), generator=generator))
-            crop = image[:, top : top + self.crop, left : left + self.crop]
-            crops.append(crop.flip(-1) if self.flip and coin < 0.5 else crop)
+            top = int(torch.randint(image.shape[1] - side + 1, (1,), generator=generator))
+            left = int(torch.randint(image.shape[2] - side + 1, (1,), generator=generator))
+            window = image[:, top : top + side, left : left + side]
+            crops.append(window.flip(-1) if self.flip and coin < 0.5 else window)
         return torch.stack(crops).float().div_(255.0)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from safetensors.torch import load_file
 
 import ganhub_watermark
+from ganhub import GanhubError
 from ganhub.train import make_config, train
 from ganhub_watermark import synth
 from ganhub_watermark.catalog import WatermarkCGAN
+from ganhub_watermark.trainer import WatermarkTrainerV3Scales, crop_plan
 from ganhub_watermark.net import MAX_ALPHA, Decomposition, WatermarkUNet, from_state_dict
 
 V2 = Path(ganhub_watermark.__file__).parent / "weights" / "watermark_cgan_v2.safetensors"  # kept beside any later version
@@ -71,3 +74,29 @@ def test_v3_trainer_runs_and_trains_the_lower_layer(tmp_path: Path) -> None:
     assert run.history[-1]["step"] == 3 and "under" in run.history[-1]
     weights = load_file(str(tmp_path / "v3" / "generator.safetensors"))
     assert weights["head.weight"].shape[0] == 12 and weights["head.weight"][8:].abs().sum() > 0
+
+
+def test_crop_plan_keeps_the_pixels_per_step() -> None:
+    plan = crop_plan(256, 2, (96, 128, 192, 256))
+    assert plan == [(96, 14), (128, 8), (192, 4), (256, 2)]
+    assert all(abs(side * side * count / (256 * 256 * 2) - 1) < 0.15 for side, count in plan)
+
+
+def test_scales_trainer_draws_every_side_and_refuses_a_small_image_size(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(WatermarkTrainerV3Scales, "sides", (16, 24, 32))
+    seen: list[tuple[int, ...]] = []
+    train_on = WatermarkTrainerV3Scales.train_on
+
+    def recording(self: WatermarkTrainerV3Scales, b):  # type: ignore[no-untyped-def]
+        seen.append(tuple(b.marked.shape))
+        return train_on(self, b)
+
+    monkeypatch.setattr(WatermarkTrainerV3Scales, "train_on", recording)
+    base = {"model": "ganhub_watermark.trainer:WatermarkTrainerV3Scales", "image_size": 32, "batch_size": 2,
+            "g_channels": 4, "d_channels": 8, "steps": 12, "sample_every": 12, "checkpoint_every": 12,
+            "sample_count": 2, "seed": 3, "threads": 1}
+    train(make_config(base), tmp_path / "scales", progress=False)
+    assert set(seen) == {(8, 3, 16, 16), (4, 3, 24, 24), (2, 3, 32, 32)}
+    with pytest.raises(GanhubError, match=r"crop sides \[32\] .* raise image_size"):
+        train(make_config({**base, "image_size": 24}), tmp_path / "small", progress=False)
