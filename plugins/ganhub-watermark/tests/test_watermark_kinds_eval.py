@@ -41,3 +41,16 @@ def test_ship_rule_needs_every_kind_better_and_clean_photos_alone() -> None:
 def test_confirmation_sets_are_other_draws_and_sizes() -> None:
     first, second = evaluate.kind_sets()["skimage"], evaluate.kind_sets(seed=99, scale=2, size=128)["skimage"]
     assert len(second) == 2 * len(first) and second[0].shape == (128, 128, 3) and first[0].shape == (96, 96, 3)
+
+
+def test_ship_check_scores_every_draw_and_a_tie_does_not_ship(cgan, capsys) -> None:
+    draws = (evaluate.Draw(5, 1, 32), evaluate.Draw(6, 1, 48))
+    reasons = evaluate.ship_check(cgan, cgan, draws)
+    # The same weights on both sides: no kind is better, so every kind of every draw says so.
+    kinds = [r for r in reasons if "not above the shipped" in r]  # (tiny crops may also touch >0.5 % of clean ones)
+    assert len(kinds) == len(draws) * len(synth.EVAL_KINDS)
+    assert reasons[0].startswith("seed 5, 1× crops, 32²: plain:") and "not above the shipped" in reasons[0]
+    assert any(r.startswith("seed 6, 1× crops, 48²: jpeg:") for r in reasons)
+    printed = capsys.readouterr().out
+    assert "seed 5, 1× crops, 32²: plain" in printed and "(+0.00)" in printed
+    assert set(evaluate.SHIP_DRAWS) >= {evaluate.Draw(evaluate.EVAL_SEED, 1, 96), evaluate.Draw(evaluate.EVAL_SEED, 1, 256)}
