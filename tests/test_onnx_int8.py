@@ -100,3 +100,27 @@ def test_calibration_runs_in_a_capped_child_and_a_miss_is_a_refusal(tmp_path, mo
     monkeypatch.setattr(int8, "CALIBRATION_MEMORY_SHARE", 1e-6)  # ~20 kB beyond the libraries
     with pytest.raises(GanhubError, match="int8 calibration needs more than"):
         int8.quantize_capped(src, tmp_path / "refused.int8.onnx", large, "s8s8")
+
+
+def test_calibration_parity_and_probe_inputs_are_the_models_typical_input() -> None:
+    from ganhub.model import ImageToImageModel
+    from ganhub.onnx.photos import bench_inputs, load_photos, photo_inputs
+
+    class Negative(ImageToImageModel):
+        """Is usually given photo negatives."""
+
+        seeds: list[int] = []
+
+        def typical_input(self, crop: np.ndarray, seed: int) -> np.ndarray:
+            self.seeds.append(seed)
+            return 1.0 - crop
+
+    plain, negative = ImageToImageModel(), Negative()
+    shapes = [plain.example_inputs(16, 24, 2), plain.example_inputs(8, 8, 1)]
+    given, typical = photo_inputs(plain, shapes, seed=2), photo_inputs(negative, shapes, seed=2)
+    assert [g[0].shape for g in given] == [(2, 3, 16, 24), (1, 3, 8, 8)]
+    for (clean,), (made,) in zip(given, typical):
+        assert np.array_equal(made, 1.0 - clean)
+    assert len(set(negative.seeds)) == 3  # each crop its own seed (a model's random draw differs per crop)
+    photo = load_photos()[0]
+    assert np.array_equal(bench_inputs(negative, 32, photo)[0], 1.0 - bench_inputs(plain, 32, photo)[0])

@@ -61,14 +61,17 @@ def photo_crop(photo: np.ndarray, height: int, width: int,
 
 
 def photo_inputs(model: "Model", shapes: list[Inputs], seed: int) -> list[Inputs]:
-    """Model inputs shaped like ``shapes`` whose image is real photo crops (seeded positions)."""
+    """Model inputs shaped like ``shapes`` whose image is real photo crops (seeded positions),
+    as the model is usually given them (``Model.typical_input``)."""
     if model.kind == Kind.GENERATE:
         params = model.spec.resolve_params()
         return [model.latents(seed + i, len(s[0]), params) for i, s in enumerate(shapes)]
-    photos, rng, result = load_photos(), np.random.default_rng(seed), []
+    photos, rng, result, drawn = load_photos(), np.random.default_rng(seed), [], 0
     for index, example in enumerate(shapes):
         batch, _, height, width = example[0].shape
-        crops = [photo_crop(photos[(index + b) % len(photos)], height, width, rng) for b in range(batch)]
+        crops = [model.typical_input(photo_crop(photos[(index + b) % len(photos)], height, width, rng),
+                                     seed * 100_003 + drawn + b) for b in range(batch)]  # a seed per crop
+        drawn += batch
         result.append((np.stack(crops), *example[1:]))
     return result
 
@@ -78,4 +81,4 @@ def bench_inputs(model: "Model", size: int, photo: np.ndarray) -> Inputs:
     if model.kind == Kind.GENERATE:
         return model.latents(0, size, model.spec.resolve_params())
     example = model.example_inputs(size, size, 1)  # keeps the kind's other inputs (a mask)
-    return (photo_crop(photo, size, size)[None], *example[1:])
+    return (model.typical_input(photo_crop(photo, size, size), 0)[None], *example[1:])
