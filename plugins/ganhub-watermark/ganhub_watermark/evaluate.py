@@ -251,7 +251,7 @@ def shipped_weights() -> Path:
 
 
 def load_candidate(weights: str) -> "Loaded":
-    """A weights file (v2 or v3 layout) loaded as the app would run it, without the catalog's pin."""
+    """A weights file (v2 or v3 layout) in the app's auto mode on torch fp32, without the catalog's pin."""
     from ganhub import Loaded, TorchSession
     from ganhub.weights import read_state_dict
 
@@ -283,8 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.against_shipped or args.ship_check) and not args.weights:
         parser.error("--against-shipped and --ship-check compare a candidate: give it with --weights FILE")
-    # Both sides run the same path, torch fp32: the engine's `auto` may pick onnxruntime int8 on
-    # this CPU, which scored the shipped v2 0.4 dB lower on plain marks than fp32 (second draw).
+    # Both sides run the same path, torch fp32, not the engine's `auto`: it picks a path per
+    # machine, and an int8 graph it once picked scored v2 0.9 dB low on plain marks (model card).
     shipped = lambda: load_candidate(str(shipped_weights()))  # noqa: E731
     loaded = load_candidate(args.weights) if args.weights else shipped()
     if args.ship_check:

@@ -272,8 +272,8 @@ class WatermarkTrainerV3Scales(WatermarkTrainerV3Keep):
 
     Marks are drawn in proportion to the crop (glyphs up to a third of its side), so a model
     trained on 96² crops alone meets strokes and glyphs on real photos several times thicker
-    than it saw: the v3 candidate beat v2 on every kind at 96² but lost on plain and tiled
-    marks at 256². ``image_size`` is the largest side and ``batch_size`` its crop count; smaller
+    than it saw: the 96²-only candidate (v3c) lost to v2 by 2 dB on plain marks at 256².
+    ``image_size`` is the largest side and ``batch_size`` its crop count; smaller
     sides get more crops for the same pixels (see :func:`crop_plan`), so a step costs about the
     same whichever side it draws.
     """
