@@ -25,13 +25,12 @@ SHIPPED = "shipped"
 def networks(candidates: list[str]) -> dict[str, "object"]:
     """{label: fp32 eval module} for the shipped weights and each candidate file."""
     from ganhub.weights import read_state_dict
-    from ganhub_watermark import ship
-    from ganhub_watermark.catalog import WEIGHTS_FILE
+    from ganhub_watermark.evaluate import shipped_weights
     from ganhub_watermark.net import AutoMaskInpainter, from_state_dict
 
     # A run's export is always generator.safetensors: label it by its run folder instead.
     label = lambda path: path.parent.name if path.stem == "generator" else path.stem  # noqa: E731
-    files = {SHIPPED: ship.WEIGHTS_DIR / WEIGHTS_FILE, **{label(Path(c)): Path(c) for c in candidates}}
+    files = {SHIPPED: shipped_weights(), **{label(Path(c)): Path(c) for c in candidates}}
     return {label: AutoMaskInpainter(from_state_dict(read_state_dict(path))).eval() for label, path in files.items()}
 
 

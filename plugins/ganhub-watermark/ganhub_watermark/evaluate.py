@@ -243,11 +243,17 @@ def ship_check(candidate: "Loaded", shipped: "Loaded", draws: tuple[Draw, ...] =
     return reasons
 
 
+def verdict_line(reasons: list[str]) -> str:
+    """The CLI's last line for :func:`ship_verdict`'s or :func:`ship_check`'s reasons."""
+    return "\nverdict: " + ("may replace the shipped weights" if not reasons else
+                            "keep the shipped weights — " + "; ".join(reasons))
+
+
 def shipped_weights() -> Path:
     """The pinned weights file inside this package (catalog.WEIGHTS_FILE)."""
     from ganhub_watermark import catalog
 
-    return Path(catalog.__file__).parent / "weights" / catalog.WEIGHTS_FILE
+    return catalog.WEIGHTS_DIR / catalog.WEIGHTS_FILE
 
 
 def load_candidate(weights: str) -> "Loaded":
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--against-shipped", action="store_true",
                         help="with --weights: also score the shipped weights and say whether the candidate may replace them")
     parser.add_argument("--seed", type=int, default=EVAL_SEED,
-                        help="draw another per-kind set (a confirmation run; the ship rule uses the default)")
+                        help="draw another per-kind set (the ship rule is --ship-check, on SHIP_DRAWS)")
     parser.add_argument("--scale", type=int, default=1, help="crops per photo × this in the per-kind set")
     parser.add_argument("--size", type=int, default=EVAL_SIZE,
                         help="crop side of the per-kind set (larger: larger marks in pixels, as on real photos)")
@@ -289,9 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     loaded = load_candidate(args.weights) if args.weights else shipped()
     if args.ship_check:
         print("Mean PSNR gain per kind, candidate (difference to the shipped weights):")  # noqa: T201
-        reasons = ship_check(loaded, shipped())
-        print("\nverdict: " + ("may replace the shipped weights" if not reasons else
-                               "keep the shipped weights — " + "; ".join(reasons)))
+        print(verdict_line(ship_check(loaded, shipped())))  # noqa: T201
         return
     sets = kind_sets(args.seed, args.scale, args.size)  # read once: every table below scores the same crops
     print("Per mark kind (held-out photos, held-out font; PSNR dB, mask IoU):\n")
@@ -301,9 +305,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\n| kind | candidate | shipped | difference |\n|---|---|---|---|")  # noqa: T201
         for kind in synth.EVAL_KINDS:
             print(f"| {kind} | {gains[kind]:+.2f} | {before[kind]:+.2f} | {gains[kind] - before[kind]:+.2f} |")
-        reasons = ship_verdict(gains, before, max(touched for touched, _ in clean))
-        print("\nverdict: " + ("may replace the shipped weights" if not reasons else
-                               "keep the shipped weights — " + "; ".join(reasons)))
+        print(verdict_line(ship_verdict(gains, before, max(touched for touched, _ in clean))))  # noqa: T201
     if args.kinds_only:
         return
     print("\nv2's table (single-layer marks):\n")

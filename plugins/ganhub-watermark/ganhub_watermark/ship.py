@@ -17,9 +17,8 @@ from pathlib import Path
 
 from ganhub import GanhubError
 from ganhub.weights import sha256_of
+from ganhub_watermark.catalog import WEIGHTS_DIR
 from ganhub_watermark.trainer import WatermarkTrainer
-
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def ship(run: Path, name: str, out_dir: Path = WEIGHTS_DIR) -> tuple[Path, str, int]:

@@ -245,7 +245,7 @@ class WatermarkTrainerV3(WatermarkTrainer):
         return {"channels": self.cfg.g_channels, "layers": 2}
 
 
-# The polish that made the v3 candidate (configs/v3c-keep.yaml): v2's kinds (plain, tiled) drawn about twice
+# The polish that made the v3c candidate (configs/v3c-keep.yaml): v2's kinds (plain, tiled) drawn about twice
 # as often, and few busy textures and JPEG bakes. v3c's run had passed v2 on every layered kind
 # but stayed ~0.5 dB behind on plain and tiled marks, and not only for its masks: with the true
 # mask its estimate was worse too, its residual twice v2's (it had learnt to repaint, as JPEG
