@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from ganhub import Session
 
 DISTRIBUTION = "ganhub-watermark"
-# v2 stays shipped: the two-layer v3 candidates beside it (watermark_cgan_v3c, _v3d, _v3e)
-# beat it on the layered kinds but not on plain marks on every draw, all on torch fp32 (model card).
+# v2 stays shipped: the two-layer v3 candidates beside it (watermark_cgan_v3c, _v3d, _v3e and the
+# soup of all four, _v3f) beat it on the layered kinds but not on plain marks on every draw, all
+# on torch fp32 (model card).
 WEIGHTS_FILE = "watermark_cgan_v2.safetensors"
 WEIGHTS_DIR = Path(__file__).parent / "weights"  # the pinned file, the candidates and the model card
 WEIGHTS_SHA256 = "0ddd74a85907ea4a1414a917b46b5c37b9af7a808ac410cfe553ce5e3f30f73d"

@@ -222,10 +222,12 @@ class Draw(NamedTuple):
 
 # The ship rule's sets (``--ship-check``): the default draw, a second larger draw, and 256² crops
 # (marks ~3× larger in pixels, where a model trained on small crops alone lost to v2). The
-# sets with seed 2027 steered no training run or checkpoint choice, unlike the others: keep
-# them for ship decisions only, so the verdict is not tuned to its own test set.
+# sets with seed 2027 steered no training run or checkpoint choice, unlike the first three: they
+# are for ship decisions only, so the verdict is not tuned to its own test set. After they had
+# judged v3d and v3e, seed 4242's pair was added, unseen, to judge the soup v3f. v3f's verdict
+# then looked into draw 4's crops, so the next candidate's verdict needs a new unseen pair.
 SHIP_DRAWS = (Draw(EVAL_SEED, 1, EVAL_SIZE), Draw(99, 2, EVAL_SIZE), Draw(EVAL_SEED, 1, 256),
-              Draw(2027, 2, EVAL_SIZE), Draw(2027, 1, 256))
+              Draw(2027, 2, EVAL_SIZE), Draw(2027, 1, 256), Draw(4242, 2, EVAL_SIZE), Draw(4242, 1, 256))
 
 
 def ship_check(candidate: "Loaded", shipped: "Loaded", draws: tuple[Draw, ...] = SHIP_DRAWS) -> list[str]:
