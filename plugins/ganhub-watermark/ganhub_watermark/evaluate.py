@@ -112,6 +112,7 @@ class KindQuality:
     # masked remover (ours composites inside its mask) can score. Below +6 dB for JPEG-baked
     # marks: the JPEG noise outside the mark stays, and inside it the ceiling keeps nothing else.
     psnr_ceiling: float
+    gains: tuple[float, ...] = ()  # per crop, in the crops' order: for paired comparisons
 
     @property
     def gain(self) -> float:
@@ -137,7 +138,7 @@ def kind_quality(loaded: "Loaded", clean_crops: list[np.ndarray], kind: str, see
         perfect = np.where(sample.mask[..., None] > 0, clean, sample.marked)
         scores.append((psnr(sample.marked, clean), psnr(output, clean), _iou(mask, sample.mask), psnr(perfect, clean)))
     table = np.array(scores)
-    return KindQuality(kind, len(scores), *map(float, table.mean(axis=0)))
+    return KindQuality(kind, len(scores), *map(float, table.mean(axis=0)), gains=tuple(map(float, table[:, 1] - table[:, 0])))
 
 
 def clean_touched(loaded: "Loaded", clean_crops: list[np.ndarray]) -> tuple[float, float]:
@@ -193,6 +194,21 @@ def mean_gains(table: KindTable) -> dict[str, float]:
     return {kind: float(np.mean([per_set[kind].gain for per_set in table.values()])) for kind in synth.EVAL_KINDS}
 
 
+def paired_error(candidate: KindTable, shipped: KindTable, kind: str) -> float:
+    """Standard error (dB) of :func:`mean_gains`' difference candidate − shipped on ``kind``.
+
+    Both tables scored the same crops with the same marks, so the per-crop differences are
+    paired: far less noisy than the two means apart. The mean gain averages the sets' means,
+    so their errors combine as such. It tells a real deficit (several errors below zero) from
+    draw noise; the ship rule itself still asks for a higher mean on every draw.
+    """
+    variances = []
+    for name, per_set in candidate.items():
+        diff = np.subtract(per_set[kind].gains, shipped[name][kind].gains)
+        variances.append(float(np.var(diff, ddof=1)) / len(diff) if len(diff) > 1 else 0.0)
+    return float(np.sqrt(sum(variances))) / len(variances)
+
+
 MAX_CLEAN_TOUCHED = 0.005  # a candidate may change at most 0.5 % of a clean photo's pixels
 
 
@@ -231,16 +247,17 @@ SHIP_DRAWS = (Draw(EVAL_SEED, 1, EVAL_SIZE), Draw(99, 2, EVAL_SIZE), Draw(EVAL_S
 
 
 def ship_check(candidate: "Loaded", shipped: "Loaded", draws: tuple[Draw, ...] = SHIP_DRAWS) -> list[str]:
-    """Print candidate vs shipped mean gains per kind on every draw; return every reason to keep
-    the shipped weights (empty: the candidate may replace them)."""
+    """Print candidate vs shipped mean gains per kind on every draw (the difference ± its paired
+    standard error); return every reason to keep the shipped weights (empty: it may replace them)."""
     reasons = []
     for draw in draws:
         sets = kind_sets(*draw)
-        table = kind_table(candidate, sets, draw.seed)
-        gains, before = mean_gains(table), mean_gains(kind_table(shipped, sets, draw.seed))
+        table, shipped_table = kind_table(candidate, sets, draw.seed), kind_table(shipped, sets, draw.seed)
+        gains, before = mean_gains(table), mean_gains(shipped_table)
         touched = max(clean_touched(candidate, c)[0] for c in sets.values())
-        print(f"\n{draw}: " + ", ".join(f"{k} {gains[k]:+.2f} ({gains[k] - before[k]:+.2f})" for k in synth.EVAL_KINDS)
-              + f"; clean px touched {100 * touched:.2f}%")  # noqa: T201 (a CLI report)
+        print(f"\n{draw}: " + ", ".join(
+            f"{k} {gains[k]:+.2f} ({gains[k] - before[k]:+.2f} ± {paired_error(table, shipped_table, k):.2f})"
+            for k in synth.EVAL_KINDS) + f"; clean px touched {100 * touched:.2f}%")  # noqa: T201 (a CLI report)
         reasons += [f"{draw}: {r}" for r in ship_verdict(gains, before, touched)]
     return reasons
 

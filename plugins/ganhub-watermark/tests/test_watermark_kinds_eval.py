@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ganhub_watermark import data, evaluate, synth
 
@@ -38,6 +39,19 @@ def test_ship_rule_needs_every_kind_better_and_clean_photos_alone() -> None:
     assert "1.00% of pixels changed" in reason
 
 
+def _kinds(gains: list[float]) -> dict[str, evaluate.KindQuality]:
+    return {"plain": evaluate.KindQuality("plain", len(gains), 20.0, 20.0 + float(np.mean(gains)), 1.0, 60.0, tuple(gains))}
+
+
+def test_paired_error_is_the_standard_error_of_per_crop_differences_averaged_over_sets() -> None:
+    shipped = {"a": _kinds([1.0, 2.0, 3.0, 4.0]), "b": _kinds([5.0, 5.0])}
+    same_shift = {"a": _kinds([1.5, 2.5, 3.5, 4.5]), "b": _kinds([5.5, 5.5])}
+    assert evaluate.paired_error(same_shift, shipped, "plain") == 0.0  # paired: a constant shift has no noise
+    noisy = {"a": _kinds([2.0, 2.0, 3.0, 5.0]), "b": _kinds([4.0, 6.0])}  # differences +1, 0, 0, +1 and −1, +1
+    expected = np.sqrt(np.var([1, 0, 0, 1], ddof=1) / 4 + np.var([-1, 1], ddof=1) / 2) / 2
+    assert evaluate.paired_error(noisy, shipped, "plain") == pytest.approx(expected)
+
+
 def test_confirmation_sets_are_other_draws_and_sizes() -> None:
     first, second = evaluate.kind_sets()["skimage"], evaluate.kind_sets(seed=99, scale=2, size=128)["skimage"]
     assert len(second) == 2 * len(first) and second[0].shape == (128, 128, 3) and first[0].shape == (96, 96, 3)
@@ -52,5 +66,5 @@ def test_ship_check_scores_every_draw_and_a_tie_does_not_ship(cgan, capsys) -> N
     assert reasons[0].startswith("seed 5, 1× crops, 32²: plain:") and "not above the shipped" in reasons[0]
     assert any(r.startswith("seed 6, 1× crops, 48²: jpeg:") for r in reasons)
     printed = capsys.readouterr().out
-    assert "seed 5, 1× crops, 32²: plain" in printed and "(+0.00)" in printed
+    assert "seed 5, 1× crops, 32²: plain" in printed and "(+0.00 ± 0.00)" in printed
     assert set(evaluate.SHIP_DRAWS) >= {evaluate.Draw(evaluate.EVAL_SEED, 1, 96), evaluate.Draw(evaluate.EVAL_SEED, 1, 256)}

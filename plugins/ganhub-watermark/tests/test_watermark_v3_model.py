@@ -100,3 +100,22 @@ def test_scales_trainer_draws_every_side_and_refuses_a_small_image_size(tmp_path
     assert set(seen) == {(8, 3, 16, 16), (4, 3, 24, 24), (2, 3, 32, 32)}
     with pytest.raises(GanhubError, match=r"crop sides \[32\] .* raise image_size"):
         train(make_config({**base, "image_size": 24}), tmp_path / "small", progress=False)
+
+
+def test_wide_trainer_adds_set5_and_set14_and_refuses_without_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ganhub_watermark import data
+    from ganhub_watermark.trainer import WatermarkTrainerV3ScalesWide
+
+    cfg = make_config({"model": "ganhub_watermark.trainer:WatermarkTrainerV3ScalesWide", "image_size": 256})
+    if not (data.sr_dir() / "Set14").is_dir():
+        pytest.skip("../shared/data/sr (Set5, Set14) is absent on this clone; CI has it")
+    extra = data.extra_train_photos(256)
+    assert len(extra) == 17 and all(min(p.shape[:2]) >= 256 and p.shape[2] == 3 for p in extra)
+    bank = WatermarkTrainerV3ScalesWide.default_bank(cfg)
+    assert len(bank.images) == len(data.train_photos()) + 17
+    held_out = data.held_out_bsd68() + data.held_out_skimage()
+    assert not any(p.shape == h.shape and np.array_equal(p, h) for p in extra for h in held_out)
+
+    monkeypatch.setattr(data, "sr_dir", lambda: tmp_path / "absent")
+    with pytest.raises(GanhubError, match="no Set5/Set14 photos of at least 256² in .*absent"):
+        WatermarkTrainerV3ScalesWide.default_bank(cfg)
