@@ -241,9 +241,11 @@ class Draw(NamedTuple):
 # sets with seed 2027 steered no training run or checkpoint choice, unlike the first three: they
 # are for ship decisions only, so the verdict is not tuned to its own test set. After they had
 # judged v3d and v3e, seed 4242's pair was added, unseen, to judge the soup v3f. v3f's verdict
-# then looked into draw 4's crops, so the next candidate's verdict needs a new unseen pair.
+# then looked into draw 4's crops, so seed 5151's pair was added, unseen, for the next candidate's
+# verdict; soup recipes after v3f were compared on draws 1-7 only, so it stays unseen.
 SHIP_DRAWS = (Draw(EVAL_SEED, 1, EVAL_SIZE), Draw(99, 2, EVAL_SIZE), Draw(EVAL_SEED, 1, 256),
-              Draw(2027, 2, EVAL_SIZE), Draw(2027, 1, 256), Draw(4242, 2, EVAL_SIZE), Draw(4242, 1, 256))
+              Draw(2027, 2, EVAL_SIZE), Draw(2027, 1, 256), Draw(4242, 2, EVAL_SIZE), Draw(4242, 1, 256),
+              Draw(5151, 2, EVAL_SIZE), Draw(5151, 1, 256))
 
 
 def ship_check(candidate: "Loaded", shipped: "Loaded", draws: tuple[Draw, ...] = SHIP_DRAWS) -> list[str]:
