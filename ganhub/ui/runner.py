@@ -71,6 +71,8 @@ class Runner:
             with user_errors(model_id, self.labels(model_id)):
                 request = dict(request, weights=self.checked_weights(request.get("weights")))
                 result = self._execute(model_id, request, progress)
+            if request["weights"]:  # say which file ran: the box may hold another run's name by now
+                result.notes.append(f"weights: {request['weights'].rsplit('/', 1)[-1]}")
         finally:
             release_free_memory()  # a long-lived server: give back what this request freed
         self.last_runs[model_id] = LastRun(result.seconds, result.device, result.runtime, list(result.notes))

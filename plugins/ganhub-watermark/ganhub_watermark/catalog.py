@@ -34,7 +34,11 @@ CGAN_DESCRIPTION = (
     "the mask is returned so you can see what was removed. Leave the mask empty for automatic "
     "detection, or paint one to restrict it to an area. Trained on synthetic watermarks "
     "(DejaVu/Liberation fonts, shapes) over BSD68/skimage crops; works best on small and "
-    "medium semi-transparent marks, less well on very large or fully opaque ones."
+    "medium semi-transparent marks, less well on very large or fully opaque ones. Weights: v2 "
+    "by default; for shadowed, embossed, coloured and logo marks try the v3f candidate packaged "
+    "beside it (pkg://ganhub-watermark/ganhub_watermark/weights/watermark_cgan_v3f.safetensors: "
+    "+0.2 to +1.4 dB more on those, level with v2 on plain marks on average but behind on some "
+    "photos), or your own trained run's generator.safetensors."
 )
 LAMA_DESCRIPTION = (
     "LaMa (Suvorov et al., 2021) large-mask inpainting. Default weights: big-lama exported to "
@@ -71,6 +75,7 @@ class WatermarkCGAN(InpaintModel):
                          note="trained by ganhub; model card beside the file"),
         ),
         constraints=InputConstraints(multiple_of=8, min_side=16, max_pixels=16_000_000),
+        accepts_user_weights=True,  # a `ganhub train` run or a candidate beside v2 (v2 stays the default)
         tags=("watermark", "auto-mask", "trained-here"),
     )
 
@@ -85,14 +90,22 @@ class WatermarkCGAN(InpaintModel):
         return np.ascontiguousarray(mark.marked.transpose(2, 0, 1), dtype=np.float32)
 
     def build(self, weights: Path | None) -> "torch.nn.Module":
-        """The inpaint-convention network; ``weights=None`` gives the untrained (identity) one."""
+        """The inpaint-convention network; ``weights=None`` gives the untrained (identity) one.
+
+        ``weights`` is the pinned v2 file or the user's own (``--weights``): a ``ganhub train``
+        run's ``generator.safetensors`` or a candidate packaged beside v2 (``pkg://`` URI).
+        """
         from ganhub.weights import load_strict, read_state_dict
         from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, layers_of
 
         if weights is None:
             return AutoMaskInpainter(WatermarkUNet(CHANNELS)).eval()
         state = {k: v.float() for k, v in read_state_dict(weights).items()}
-        core = WatermarkUNet(CHANNELS, layers_of(state))  # v2's one layer or v3's two
+        # The shape of the file decides the network: v2's one layer or v3's two, and the width a
+        # run trained with (`g_channels`), so `--weights RUN/generator.safetensors` runs any run.
+        first = state.get("enc.0.0.weight")
+        width = int(first.shape[0]) if first is not None and first.ndim == 4 else CHANNELS
+        core = WatermarkUNet(width, layers_of(state))
         load_strict(core, state, "ganhub-watermark-cgan", weights.name)
         return AutoMaskInpainter(core).eval()
 
