@@ -99,6 +99,7 @@ def _info_data(spec: ModelSpec, kind: str, plugin: str) -> dict[str, Any]:
                     "maximum": p.maximum, "choices": list(p.choices), "help": p.help} for p in spec.params],
         "weights": [{"uri": s.uri, "sha256": s.sha256, "status": _status_text(source_status(s)),
                      "cached_bytes": cached_size(s)} for s in spec.weights],
+        "accepts_user_weights": spec.accepts_user_weights,
     }
 
 
@@ -112,15 +113,20 @@ def _print_info(data: dict[str, Any]) -> None:
     c = data["input"]
     say(f"input: scale ×{c['scale']}, multiple of {c['multiple_of']}, min side {c['min_side']}, "
         f"max {c['max_pixels'] / 1e6:.1f} MP")
-    table = Table("param", "type", "default", "range / choices", "help")
-    for p in data["params"]:
-        rng = ", ".join(map(str, p["choices"])) if p["choices"] else f"{p['minimum']}..{p['maximum']}"
-        table.add_row(p["name"], p["type"], str(p["default"]), rng, p["help"])
-    out.print(table)
+    if data["params"]:  # an empty table reads like a rendering fault
+        table = Table("param", "type", "default", "range / choices", "help")
+        for p in data["params"]:
+            rng = ", ".join(map(str, p["choices"])) if p["choices"] else f"{p['minimum']}..{p['maximum']}"
+            table.add_row(p["name"], p["type"], str(p["default"]), rng, p["help"])
+        out.print(table)
+    else:
+        say("params: none")
     for index, source in enumerate(data["weights"], 1):
         size = source["cached_bytes"]
         say(f"weights {index}: {source['uri']}\n  sha256 {source['sha256'] or '(none pinned)'}; "
             f"{source['status']}" + (f"; {size / 1e6:.1f} MB" if size else ""))
+    if data["accepts_user_weights"]:
+        say("your own weights: --weights FILE, hf://owner/repo/file@<commit> or pkg://distribution/path")
 
 
 def read_record(path: Path) -> "Provenance":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +88,28 @@ def test_app_endpoint_takes_the_weights_box(engine, embossed, tmp_path) -> None:
         written = np.asarray(Image.open(png).convert("RGB"), np.float32) / 255
         expected = engine.run("ganhub-watermark-cgan", image=decoded(pixels), weights=weights or None).images[0]
         assert np.abs(written - expected).max() <= 1.5 / 255, weights  # one 8-bit rounding apart
+
+
+def _cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    env = {**os.environ, "GANHUB_PLUGINS": "watermark"}
+    return subprocess.run([sys.executable, "-m", "ganhub.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_runs_a_candidate_and_records_which(engine, embossed, tmp_path) -> None:
+    """`ganhub run … --weights pkg://…v3f` in a real process; `info` says the model takes own
+    weights and `info --of` names the file that made the output."""
+    from PIL import Image
+
+    Image.fromarray(np.round(embossed * 255).astype(np.uint8)).save(tmp_path / "photo.png")
+    pixels = np.asarray(Image.open(tmp_path / "photo.png"), np.float32) / 255
+    done = _cli("run", "ganhub-watermark-cgan", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out.png"),
+                "--runtime", "torch", "--weights", V3F)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"), np.float32) / 255
+    expected = engine.run("ganhub-watermark-cgan", image=decoded(pixels), weights=V3F).images[0]
+    assert np.abs(written - expected).max() <= 1.5 / 255
+    record = _cli("info", "--of", str(tmp_path / "out.png"))
+    assert record.returncode == 0 and "watermark_cgan_v3f.safetensors" in record.stdout, record.stdout + record.stderr
+    info = _cli("info", "ganhub-watermark-cgan")
+    assert "your own weights: --weights" in info.stdout, info.stdout
