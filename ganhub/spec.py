@@ -220,6 +220,10 @@ class ModelSpec:
     tileable: bool = False
     onnx_exportable: bool = True
     onnx_note: str = ""  # why it is not exportable, or what to know about the export
+    # Non-empty: this model never runs as an int8 graph, and why. For networks whose int8 error
+    # parity cannot see (it passes 35 dB on whole images while costing quality where the model
+    # works); ``auto`` then skips int8 and ``ganhub export --int8`` refuses, both with this reason.
+    int8_note: str = ""
     accepts_user_weights: bool = False  # `--weights` may replace the sources (bring your own)
     license_url: str = ""
     tags: tuple[str, ...] = ()

@@ -365,3 +365,14 @@ def test_flop_count_matches_the_rrdbnet_x4_reference():
     network = ESRGAN(in_nc=3, out_nc=3, num_filters=64, num_blocks=23, scale=4).eval()
     # RRDBNet x4 (23 blocks, 64 features): the published ≈ 35.8 MFLOP per input pixel.
     assert flops_per_pixel(network, model, side=8) == pytest.approx(35.85e6, rel=1e-3)
+
+
+def test_int8_export_is_refused_up_front_when_the_model_says_so(tmp_path: Path) -> None:
+    """``ModelSpec.int8_note``: the reason is the error, and no graph is written at all."""
+    model = identity_model("conv-no-int8", int8_note="its error hides in the few pixels it changes")
+    with pytest.raises(GanhubError, match="does not run as int8: its error hides in the few pixels") as caught:
+        export_model(model, None, tmp_path / "out", int8=True)
+    assert "without --int8" in str(caught.value.fix)
+    assert not (tmp_path / "out").exists()
+    fp32 = export_model(model, None, tmp_path / "out")  # without --int8 the same model exports
+    assert set(fp32.files) == {"fp32"}

@@ -91,6 +91,26 @@ def test_auto_measures_once_then_runs_the_recorded_choice(home: Path) -> None:
     np.testing.assert_allclose(again.images[0], on_torch.images[0], atol=0.01)  # bf16 is within 40 dB
 
 
+def test_a_model_that_declares_no_int8_is_never_quantised(home: Path) -> None:
+    """``ModelSpec.int8_note``: auto refuses int8 with the reason, quantises nothing, records no
+    refusal file (the spec decides), and an int8 choice recorded before the note is measured again."""
+    model = identity_model("conv-no-int8", weights="weights.bin", int8_note="its error hides from parity")
+    engine = engine_for(model)
+    engine.run("conv-no-int8", image=ganhub.imaging.read_image(photo()))
+    choice = recorded(home, "conv-no-int8")
+    assert "does not run as int8: its error hides from parity" in choice["refused"]["onnx-int8"]
+    assert choice["path"] != "onnx-int8" and "onnx-int8" not in choice["ms"]
+    assert not list(home.glob("onnx/conv-no-int8/*/*.int8.onnx"))
+    assert not list(home.glob("onnx/conv-no-int8/*/int8-refused.json"))
+    weights = engine.load("conv-no-int8").weights
+    assert fastest.cached_choice(model, weights) is not None
+    (path,) = home.glob(f"onnx/conv-no-int8/*/{fastest.CHOICE_FILE}")
+    stale = {**choice, "path": "onnx-int8"}  # as if measured by a release without the note
+    path.write_text(json.dumps(stale))
+    (path.parent / "conv-no-int8.int8.onnx").write_bytes(b"its int8 graph, quantised back then")
+    assert fastest.cached_choice(model, weights) is None
+
+
 def test_a_recorded_choice_from_another_cpu_is_measured_again(home: Path) -> None:
     model = identity_model("conv-moved", weights="weights.bin")
     engine_for(model).load("conv-moved", runtime="auto")

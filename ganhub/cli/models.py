@@ -99,7 +99,7 @@ def _info_data(spec: ModelSpec, kind: str, plugin: str) -> dict[str, Any]:
                     "maximum": p.maximum, "choices": list(p.choices), "help": p.help} for p in spec.params],
         "weights": [{"uri": s.uri, "sha256": s.sha256, "status": _status_text(source_status(s)),
                      "cached_bytes": cached_size(s)} for s in spec.weights],
-        "accepts_user_weights": spec.accepts_user_weights,
+        "accepts_user_weights": spec.accepts_user_weights, "int8_note": spec.int8_note,
     }
 
 
@@ -110,6 +110,8 @@ def _print_info(data: dict[str, Any]) -> None:
     say(data["description"])
     say(f"plugin: {data['plugin']}; tileable: {data['tileable']}; "
         f"ONNX: {'yes' if data['onnx_exportable'] else 'no'} {data['onnx_note']}".rstrip())
+    if data["int8_note"]:
+        say(f"int8: never ({data['int8_note']})")
     c = data["input"]
     say(f"input: scale ×{c['scale']}, multiple of {c['multiple_of']}, min side {c['min_side']}, "
         f"max {c['max_pixels'] / 1e6:.1f} MP")

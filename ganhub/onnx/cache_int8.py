@@ -35,6 +35,9 @@ def ensure_int8(model: Model, weights: "ResolvedWeights | None", say: Say | None
     GanhubError (and remembers why) when the int8 graph misses parity."""
     import filelock
 
+    from ganhub.onnx.int8 import refuse_declared
+
+    refuse_declared(model)  # the spec's word, not recorded: a later release may drop it
     fp32 = ensure_graph(model, weights, say)
     folder = fp32.parent
     with filelock.FileLock(str(folder / ".int8.lock")):

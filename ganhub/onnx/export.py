@@ -22,7 +22,7 @@ from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.onnx.graph import (EXPORTERS, build_network, dynamic_axes, export_graph, finalize_graph, half_io,
                                io_names, partial_path, torch_forward)
-from ganhub.onnx.int8 import quantize_int8
+from ganhub.onnx.int8 import quantize_int8, refuse_declared
 from ganhub.onnx.parity import check_parity, parity_cases, thresholds
 from ganhub.onnx.report import ExportReport
 from ganhub.onnx.timing import Inputs, measure_latency
@@ -56,6 +56,8 @@ def export_model(
     """
     say = progress or (lambda message: None)
     _check_exportable(model, weights_path, exporter)
+    if int8:
+        refuse_declared(model)  # before any graph is written
     say(f"building {model.spec.id} (fp32, cpu)")
     network = build_network(model, weights_path)
     constraints = model.constraints_for(network)

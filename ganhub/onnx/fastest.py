@@ -81,6 +81,8 @@ def cached_choice(model: Model, weights: "ResolvedWeights | None") -> Choice | N
         return None
     if choice.load_per_core > BUSY and load_per_core() < choice.load_per_core / 2:
         return None  # measured while other work competed for the CPU (it skews paths unevenly): again now
+    if choice.path == "onnx-int8" and model.spec.int8_note:
+        return None  # recorded before the model declared it never runs as int8
     graph = cached_int8(model, weights) if choice.path == "onnx-int8" else cache.cached_graph(model, weights)
     if choice.runtime == "onnx" and graph is None:
         return None  # the graph was deleted: measure again

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ganhub.errors import GanhubError
 from ganhub.model import Model
 from ganhub.onnx.graph import finalize_graph, fit, partial_path
 from ganhub.onnx.parity import compare, enforce_parity
@@ -136,11 +137,19 @@ def quantize_capped(fp32_path: Path, path: Path, feeds: list[dict[str, np.ndarra
     return done.stdout.strip().splitlines()[-1]
 
 
+def refuse_declared(model: Model) -> None:
+    """Raise when the model's spec says it never runs in int8 (``ModelSpec.int8_note``)."""
+    if model.spec.int8_note:
+        raise GanhubError(f"'{model.spec.id}' does not run as int8: {model.spec.int8_note}",
+                          fix="use fp32 (or fp16 on a GPU): export without --int8", model_id=model.spec.id)
+
+
 def quantize_int8(model: Model, constraints: InputConstraints, out_dir: Path, partial: list[Path],
                   sessions: dict[str, OnnxSession], cases: list[Inputs],
                   report: ExportReport, recipe: str | None = None) -> dict[str, Any]:
     """Quantise the fp32 graph in ``sessions`` to ``<id>.int8.onnx.partial``, check it on held-out
     photo crops (adds rows to ``report``, raises on a miss); returns the report's int8 section."""
+    refuse_declared(model)
     path = partial_path(exported_path(model.spec.id, "int8", out_dir), partial)
     fp32 = sessions["fp32"]
     feeds = calibration_feeds(model, constraints, fp32.input_names)

@@ -113,3 +113,20 @@ def test_cli_runs_a_candidate_and_records_which(engine, embossed, tmp_path) -> N
     assert record.returncode == 0 and "watermark_cgan_v3f.safetensors" in record.stdout, record.stdout + record.stderr
     info = _cli("info", "ganhub-watermark-cgan")
     assert "your own weights: --weights" in info.stdout, info.stdout
+
+
+def test_auto_never_runs_the_cgan_as_int8(registry, tmp_path, monkeypatch) -> None:
+    """v3f's int8 graph passed whole-image parity yet lost 1.2 dB of plain-mark gain (model card):
+    the spec's int8_note keeps ``auto`` off int8 for v2 and for any weights a user brings."""
+    import json
+
+    from ganhub.onnx import cache, fastest
+
+    monkeypatch.setenv("GANHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(cache.AUTO_EXPORT_ENV, "1")
+    loaded = Engine(registry, runtime="auto").load("ganhub-watermark-cgan", device="cpu", weights=V3F)
+    assert "int8" not in loaded.session.runtime
+    (path,) = (tmp_path / "home").glob(f"onnx/ganhub-watermark-cgan/*/{fastest.CHOICE_FILE}")
+    choice = json.loads(path.read_text())
+    assert choice["path"] != "onnx-int8" and "does not run as int8" in choice["refused"]["onnx-int8"]
+    assert not list((tmp_path / "home").glob("onnx/ganhub-watermark-cgan/*/*.int8.onnx"))
