@@ -120,13 +120,12 @@ def test_auto_never_runs_the_cgan_as_int8(registry, tmp_path, monkeypatch) -> No
     the spec's int8_note keeps ``auto`` off int8 for v2 and for any weights a user brings."""
     import json
 
-    from ganhub.onnx import cache, fastest
-
+    # The documented switch and record (README, Runtimes): plugins see only ganhub's public API.
     monkeypatch.setenv("GANHUB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(cache.AUTO_EXPORT_ENV, "1")
+    monkeypatch.setenv("GANHUB_AUTO_EXPORT", "1")
     loaded = Engine(registry, runtime="auto").load("ganhub-watermark-cgan", device="cpu", weights=V3F)
     assert "int8" not in loaded.session.runtime
-    (path,) = (tmp_path / "home").glob(f"onnx/ganhub-watermark-cgan/*/{fastest.CHOICE_FILE}")
+    (path,) = (tmp_path / "home").glob("onnx/ganhub-watermark-cgan/*/choice.json")
     choice = json.loads(path.read_text())
     assert choice["path"] != "onnx-int8" and "does not run as int8" in choice["refused"]["onnx-int8"]
     assert not list((tmp_path / "home").glob("onnx/ganhub-watermark-cgan/*/*.int8.onnx"))
