@@ -101,16 +101,14 @@ class WatermarkCGAN(InpaintModel):
         run's ``generator.safetensors`` or a candidate packaged beside v2 (``pkg://`` URI).
         """
         from ganhub.weights import load_strict, read_state_dict
-        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, layers_of
+        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, layers_of, width_of
 
         if weights is None:
             return AutoMaskInpainter(WatermarkUNet(CHANNELS)).eval()
         state = {k: v.float() for k, v in read_state_dict(weights).items()}
         # The shape of the file decides the network: v2's one layer or v3's two, and the width a
         # run trained with (`g_channels`), so `--weights RUN/generator.safetensors` runs any run.
-        first = state.get("enc.0.0.weight")
-        width = int(first.shape[0]) if first is not None and first.ndim == 4 else CHANNELS
-        core = WatermarkUNet(width, layers_of(state))
+        core = WatermarkUNet(width_of(state) or CHANNELS, layers_of(state))  # a foreign file: load_strict says so
         load_strict(core, state, "ganhub-watermark-cgan", weights.name)
         return AutoMaskInpainter(core).eval()
 

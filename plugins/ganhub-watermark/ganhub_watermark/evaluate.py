@@ -280,14 +280,11 @@ def shipped_weights() -> Path:
 def load_candidate(weights: str) -> "Loaded":
     """A weights file (v2 or v3 layout) in the app's auto mode on torch fp32, without the catalog's pin."""
     from ganhub import Loaded, TorchSession
-    from ganhub.weights import read_state_dict
 
     from ganhub_watermark.catalog import WatermarkCGAN
-    from ganhub_watermark.net import AutoMaskInpainter, from_state_dict
 
     model = WatermarkCGAN()
-    network = AutoMaskInpainter(from_state_dict(read_state_dict(Path(weights)))).eval()
-    session = TorchSession(network, "cpu", "fp32")
+    session = TorchSession(model.build(Path(weights)), "cpu", "fp32")  # the app's own build, unpinned
     return Loaded(model, session, None, 0.0, model.constraints_for(session.network))
 
 

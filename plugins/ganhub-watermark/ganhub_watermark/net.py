@@ -131,9 +131,18 @@ def layers_of(state: dict[str, torch.Tensor]) -> int:
     return 2 if head is not None and head.shape[0] == 12 else 1
 
 
+def width_of(state: dict[str, torch.Tensor]) -> int | None:
+    """The width (``channels``) a weights file was trained with; None when it is not this network's."""
+    first = state.get("enc.0.0.weight")
+    return int(first.shape[0]) if first is not None and first.ndim == 4 else None
+
+
 def from_state_dict(state: dict[str, torch.Tensor]) -> WatermarkUNet:
     """The network a weights file was trained as (width and layer count read off its shapes)."""
-    core = WatermarkUNet(int(state["enc.0.0.weight"].shape[0]), layers_of(state))
+    width = width_of(state)
+    if width is None:
+        raise ValueError("not a WatermarkUNet state dict: it has no 'enc.0.0.weight' convolution")
+    core = WatermarkUNet(width, layers_of(state))
     core.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     return core
 

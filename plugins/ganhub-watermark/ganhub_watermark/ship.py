@@ -30,7 +30,6 @@ def ship(run: Path, name: str, out_dir: Path = WEIGHTS_DIR) -> tuple[Path, str, 
     """(weights path, sha256, size) of the packaged generator of ``run``, written as ``out_dir/name``."""
     from safetensors.torch import load_file
 
-    _refuse_existing(out_dir / name)
     info_path = run / "generator.json"
     if not info_path.is_file():
         raise GanhubError(f"'{run}' has no generator.json: is it a `ganhub train` run folder?")

@@ -27,6 +27,7 @@ import torch
 from ganhub import GanhubError
 from ganhub_watermark.catalog import CHANNELS, WEIGHTS_DIR
 
+
 def ingredient_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
     """The file an ingredient names: ``v3e`` → ``weights_dir/watermark_cgan_v3e.safetensors``, else a path."""
     path = Path(name) if name.endswith(".safetensors") else weights_dir / f"watermark_cgan_{name}.safetensors"
