@@ -101,15 +101,14 @@ class WatermarkCGAN(InpaintModel):
         run's ``generator.safetensors`` or a candidate packaged beside v2 (``pkg://`` URI).
         """
         from ganhub.weights import load_strict, read_state_dict
-        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, branch_of, layers_of, width_of
+        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, layers_of, width_of
 
         if weights is None:
             return AutoMaskInpainter(WatermarkUNet(CHANNELS)).eval()
         state = {k: v.float() for k, v in read_state_dict(weights).items()}
-        # The shape of the file decides the network: v2's one layer, v3's two or v2 with a
-        # lower-layer branch, and the width a run trained with (`g_channels`), so
-        # `--weights RUN/generator.safetensors` runs any run.
-        core = WatermarkUNet(width_of(state) or CHANNELS, layers_of(state), branch_of(state))  # a foreign file: load_strict says so
+        # The shape of the file decides the network: v2's one layer or v3's two, and the width a
+        # run trained with (`g_channels`), so `--weights RUN/generator.safetensors` runs any run.
+        core = WatermarkUNet(width_of(state) or CHANNELS, layers_of(state))  # a foreign file: load_strict says so
         load_strict(core, state, "ganhub-watermark-cgan", weights.name)
         return AutoMaskInpainter(core).eval()
 

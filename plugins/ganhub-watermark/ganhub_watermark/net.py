@@ -71,12 +71,10 @@ class WatermarkUNet(nn.Module):
     a near-zero alpha, so the untrained network is close to the identity.
     """
 
-    def __init__(self, channels: int = 16, layers: int = 1, branch: int = 0):
+    def __init__(self, channels: int = 16, layers: int = 1):
         super().__init__()
         if layers not in (1, 2):
             raise ValueError(f"layers is {layers}: 1 (v2) or 2 (v3: a lower layer for shadows, strokes, dark edges)")
-        if branch and layers != 1:
-            raise ValueError(f"branch is {branch} with layers={layers}: the branch adds the lower layer to a one-layer network")
         c = channels
         widths = (c, 2 * c, 4 * c, 4 * c)
         self.enc = nn.ModuleList([_block(3, widths[0])] + [
@@ -92,9 +90,6 @@ class WatermarkUNet(nn.Module):
             self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, -2.0, -4.0, 0.0, 0.0, 0.0, -4.0, 0.0, 0.0, 0.0][:4 + 4 * layers]))
         if layers == 2:
             self._register_load_state_dict_pre_hook(self._widen_v2_head)
-        self.branch = UnderLayerBranch(channels, branch) if branch else None
-        if branch:
-            self._register_load_state_dict_pre_hook(self._keep_new_branch)
 
     def _widen_v2_head(self, state: dict, prefix: str, *_: object) -> None:
         """Let a 2-layer network load v2 (1-layer) weights: its lower layer starts off (alpha ≈ 0.016).
@@ -106,14 +101,6 @@ class WatermarkUNet(nn.Module):
             return
         state[prefix + "head.weight"] = torch.cat([weight, torch.zeros_like(weight[:4])])
         state[prefix + "head.bias"] = torch.cat([bias, torch.tensor([-4.0, 0.0, 0.0, 0.0], dtype=bias.dtype)])
-
-    def _keep_new_branch(self, state: dict, prefix: str, *_: object) -> None:
-        """Let a branched network load a file without a branch (v2's): its branch stays new (off).
-
-        That is how the branch trains on a frozen v2 (``init``); a file with a branch loads as usual.
-        """
-        if not any(key.startswith(prefix + "branch.") for key in state):
-            state.update({prefix + "branch." + key: value for key, value in self.branch.state_dict().items()})
 
     def decompose(self, image: torch.Tensor) -> Decomposition:
         """The parts (alpha, colour, residual, mask logit) of a [0, 1] image batch."""
@@ -129,8 +116,7 @@ class WatermarkUNet(nn.Module):
             x = self.dec[level](torch.cat([x, skips[level]], 1))
         out = self.head(x).float()  # the inversion divides: keep it fp32 under autocast
         if self.layers == 1:
-            parts = Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]), out[:, :3], out[:, 3:4])
-            return parts if self.branch is None else self.branch(parts, x, image)
+            return Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]), out[:, :3], out[:, 3:4])
         return Decomposition(out[:, 4:5], torch.sigmoid(out[:, 5:8]), out[:, :3], out[:, 3:4],
                              out[:, 8:9], torch.sigmoid(out[:, 9:12]))
 
@@ -139,42 +125,10 @@ class WatermarkUNet(nn.Module):
         return parts.clean(image), parts.mask_logit
 
 
-class UnderLayerBranch(nn.Module):
-    """A small add-on to a one-layer network: the lower layer, plus corrections to its residual and mask.
-
-    It reads the network's last decoder features and the image, so v2's own computation stays
-    as it is: trained with v2 frozen (``WatermarkTrainerV3Branch``), the branch can only add to
-    what v2 does, where every fully fine-tuned v3 network gave up some of v2's skill on plain
-    marks. The second convolution is dilated: a drop shadow sits a few pixels off its glyph.
-    Its last convolution starts at zero and the lower layer off, so a new branch is v2.
-    """
-
-    def __init__(self, channels: int, width: int):
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(channels + 3, width, 3, padding=1), nn.LeakyReLU(0.2, True),
-                                  nn.Conv2d(width, width, 3, padding=2, dilation=2), nn.LeakyReLU(0.2, True))
-        # residual correction RGB (3), mask-logit correction (1), lower alpha logit (1), lower colour logits (3)
-        self.head = nn.Conv2d(width, 8, 3, padding=1)
-        with torch.no_grad():
-            self.head.weight.zero_()
-            self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.0, -8.0, 0.0, 0.0, 0.0]))
-
-    def forward(self, parts: Decomposition, features: torch.Tensor, image: torch.Tensor) -> Decomposition:
-        extra = self.head(self.body(torch.cat([features, image.to(features.dtype) * 2.0 - 1.0], 1))).float()
-        return parts._replace(residual=parts.residual + extra[:, :3], mask_logit=parts.mask_logit + extra[:, 3:4],
-                              under_alpha_logit=extra[:, 4:5], under_colour=torch.sigmoid(extra[:, 5:8]))
-
-
 def layers_of(state: dict[str, torch.Tensor]) -> int:
     """How many alpha layers a weights file inverts (its head has 4 + 4 · layers outputs)."""
     head = state.get("head.weight")
     return 2 if head is not None and head.shape[0] == 12 else 1
-
-
-def branch_of(state: dict[str, torch.Tensor]) -> int:
-    """The width of a weights file's :class:`UnderLayerBranch` (0: it has none)."""
-    first = state.get("branch.body.0.weight")
-    return int(first.shape[0]) if first is not None and first.ndim == 4 else 0
 
 
 def width_of(state: dict[str, torch.Tensor]) -> int | None:
@@ -188,7 +142,7 @@ def from_state_dict(state: dict[str, torch.Tensor]) -> WatermarkUNet:
     width = width_of(state)
     if width is None:
         raise ValueError("not a WatermarkUNet state dict: it has no 'enc.0.0.weight' convolution")
-    core = WatermarkUNet(width, layers_of(state), branch_of(state))
+    core = WatermarkUNet(width, layers_of(state))
     core.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     return core
 

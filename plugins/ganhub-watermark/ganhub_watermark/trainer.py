@@ -323,34 +323,3 @@ class WatermarkTrainerV3ScalesWide(WatermarkTrainerV3Scales):
                                   "WatermarkTrainerV3Scales on the plugin's split alone")
         photos = [np.round(p * 255).astype(np.uint8) for p in data.train_photos() + extra]
         return ImageBank(photos, cfg.image_size, cfg.flip)
-
-
-# The branch's mix: every v3 kind at its usual share, few busy textures and JPEG bakes (both ask
-# for repainting, which the branch's residual would then also do on plain marks).
-BRANCH_MIX = synth.Mix(texture=0.05, jpeg=0.15)
-
-
-class WatermarkTrainerV3Branch(WatermarkTrainerV3Scales):
-    """v2 frozen, plus :class:`~ganhub_watermark.net.UnderLayerBranch` trained on v3's marks.
-
-    Every fully fine-tuned v3 network gave up some of v2's skill on plain marks on some draw
-    (v3c … v3f, model card); here v2's weights cannot move, so the branch can only add to
-    what v2 does: the lower layer of shadowed, embossed and outlined marks, and corrections
-    to v2's residual and mask. ``init`` must be v2's weights (the branch starts off); ``branch``
-    is its width.
-    """
-
-    defaults = {**WatermarkTrainerV3Scales.defaults, "title": "ganhub watermark remover v3 (v2 + branch)"}
-    make_pairs = staticmethod(functools.partial(make_layered_batch, mix=BRANCH_MIX))
-    branch = 12
-
-    def __init__(self, cfg: TrainConfig, bank: ImageBank, device: str = "cpu"):
-        if not cfg.init:
-            raise GanhubError("WatermarkTrainerV3Branch trains a branch on frozen weights, and none were given",
-                              fix="--set init=plugins/ganhub-watermark/ganhub_watermark/weights/watermark_cgan_v2.safetensors")
-        super().__init__(cfg, bank, device)
-        self.g.requires_grad_(False)
-        self.g.branch.requires_grad_(True)
-
-    def architecture_kwargs(self) -> dict[str, Any]:
-        return {"channels": self.cfg.g_channels, "layers": 1, "branch": self.branch}
