@@ -52,6 +52,12 @@ def test_paired_error_is_the_standard_error_of_per_crop_differences_averaged_ove
     assert evaluate.paired_error(noisy, shipped, "plain") == pytest.approx(expected)
 
 
+def test_pooled_difference_averages_draws_and_combines_their_errors() -> None:
+    mean, error = evaluate.pooled([(0.2, 0.1), (-0.4, 0.2), (0.5, 0.2)])
+    assert mean == pytest.approx(0.1) and error == pytest.approx(np.sqrt(0.01 + 0.04 + 0.04) / 3)
+    assert evaluate.pooled([(-0.3, 0.1)]) == pytest.approx((-0.3, 0.1))  # one draw: itself
+
+
 def test_confirmation_sets_are_other_draws_and_sizes() -> None:
     first, second = evaluate.kind_sets()["skimage"], evaluate.kind_sets(seed=99, scale=2, size=128)["skimage"]
     assert len(second) == 2 * len(first) and second[0].shape == (128, 128, 3) and first[0].shape == (96, 96, 3)
@@ -67,4 +73,5 @@ def test_ship_check_scores_every_draw_and_a_tie_does_not_ship(cgan, capsys) -> N
     assert any(r.startswith("seed 6, 1× crops, 48²: jpeg:") for r in reasons)
     printed = capsys.readouterr().out
     assert "seed 5, 1× crops, 32²: plain" in printed and "(+0.00 ± 0.00)" in printed
+    assert "pooled over the 2 draws (difference ± standard error): plain +0.00 ± 0.00" in printed
     assert set(evaluate.SHIP_DRAWS) >= {evaluate.Draw(evaluate.EVAL_SEED, 1, 96), evaluate.Draw(evaluate.EVAL_SEED, 1, 256)}
