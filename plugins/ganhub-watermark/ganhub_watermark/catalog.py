@@ -100,17 +100,13 @@ class WatermarkCGAN(InpaintModel):
         ``weights`` is the pinned v2 file or the user's own (``--weights``): a ``ganhub train``
         run's ``generator.safetensors`` or a candidate packaged beside v2 (``pkg://`` URI).
         """
-        from ganhub.weights import load_strict, read_state_dict
-        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, layers_of, width_of
+        from ganhub.weights import read_state_dict
+        from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, from_state_dict
 
         if weights is None:
             return AutoMaskInpainter(WatermarkUNet(CHANNELS)).eval()
-        state = {k: v.float() for k, v in read_state_dict(weights).items()}
-        # The shape of the file decides the network: v2's one layer or v3's two, and the width a
-        # run trained with (`g_channels`), so `--weights RUN/generator.safetensors` runs any run.
-        core = WatermarkUNet(width_of(state) or CHANNELS, layers_of(state))  # a foreign file: load_strict says so
-        load_strict(core, state, "ganhub-watermark-cgan", weights.name)
-        return AutoMaskInpainter(core).eval()
+        # The file's shapes decide the network, so `--weights RUN/generator.safetensors` runs any run.
+        return AutoMaskInpainter(from_state_dict(read_state_dict(weights), weights.name)).eval()
 
 
 class LaMa(InpaintModel):

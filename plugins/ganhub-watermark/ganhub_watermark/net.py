@@ -18,6 +18,7 @@ from torch import nn
 import torch.nn.functional as F
 
 MULTIPLE_OF = 8  # three stride-2 levels
+DEFAULT_WIDTH = 16  # v2's
 
 
 def _block(c_in: int, c_out: int) -> nn.Sequential:
@@ -71,7 +72,7 @@ class WatermarkUNet(nn.Module):
     a near-zero alpha, so the untrained network is close to the identity.
     """
 
-    def __init__(self, channels: int = 16, layers: int = 1):
+    def __init__(self, channels: int = DEFAULT_WIDTH, layers: int = 1):
         super().__init__()
         if layers not in (1, 2):
             raise ValueError(f"layers is {layers}: 1 (v2) or 2 (v3: a lower layer for shadows, strokes, dark edges)")
@@ -137,13 +138,14 @@ def width_of(state: dict[str, torch.Tensor]) -> int | None:
     return int(first.shape[0]) if first is not None and first.ndim == 4 else None
 
 
-def from_state_dict(state: dict[str, torch.Tensor]) -> WatermarkUNet:
-    """The network a weights file was trained as (width and layer count read off its shapes)."""
-    width = width_of(state)
-    if width is None:
-        raise ValueError("not a WatermarkUNet state dict: it has no 'enc.0.0.weight' convolution")
-    core = WatermarkUNet(width, layers_of(state))
-    core.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+def from_state_dict(state: dict[str, torch.Tensor], name: str = "state dict") -> WatermarkUNet:
+    """The network a weights file was trained as: v2's one layer or v3's two, and the width its
+    run trained with (``g_channels``), read off the shapes. A file of another network is refused
+    by ``name`` (ganhub's WeightsError), as the app refuses a user's ``--weights``."""
+    from ganhub.weights import load_strict
+
+    core = WatermarkUNet(width_of(state) or DEFAULT_WIDTH, layers_of(state))
+    load_strict(core, {k: v.float() for k, v in state.items()}, "ganhub-watermark-cgan", name)
     return core
 
 
