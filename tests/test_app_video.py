@@ -226,8 +226,7 @@ def run_in_page(page: Any, clip: Path) -> None:
         page.get_by_role("tab", name=name, exact=True).click()
     # The sub-tab renders when first shown: give it the file once its run button is there.
     page.locator(f"#video-run-{BLUR}").wait_for()
-    page.locator(f"#video-input-{BLUR} input[type=file]").set_input_files(str(clip))
-    page.locator(f"#video-input-{BLUR}").get_by_text("walk.mp4").wait_for(timeout=60_000)
+    upload(page, clip)
     page.locator(f"#video-run-{BLUR}").click()
     video = page.locator(f"#video-output-{BLUR} video")
     video.wait_for(timeout=90_000)
@@ -241,3 +240,20 @@ def run_in_page(page: Any, clip: Path) -> None:
     download = page.locator(f"#video-file-{BLUR} a[download]").first
     assert download.get_attribute("href").endswith("walk_result.mp4")
     assert not page.locator(f"#animation-output-{BLUR}").is_visible()  # the image box is for animations
+
+
+def upload(page: Any, clip: Path) -> None:
+    """Give the clip to the video box; return once the upload succeeded and the box lists it.
+
+    The box shows a finished upload as a row whose name cell is labelled with the file name
+    (its text is split into stem and extension), so the row is found by that label. Waiting
+    for the bare text "walk.mp4" only caught the brief upload-progress panel, which a fast
+    upload can skip: it failed a fresh-clone CI run, and 4 of 6 runs here once it came after
+    the upload's answer.
+    """
+    box = page.locator(f"#video-input-{BLUR}")
+    with page.expect_request(lambda r: r.method == "POST" and "/gradio_api/upload" in r.url, timeout=30_000) as sent:
+        box.locator("input[type=file]").set_input_files(str(clip))
+    answer = sent.value.response()
+    assert answer is not None and answer.ok, f"the upload was answered {answer and answer.status}"
+    box.get_by_label(clip.name, exact=True).wait_for(timeout=30_000)
