@@ -24,7 +24,6 @@ WEIGHTS_FILE = "watermark_cgan_v2.safetensors"
 WEIGHTS_DIR = Path(__file__).parent / "weights"  # the pinned file, the candidates and the model card
 WEIGHTS_SHA256 = "0ddd74a85907ea4a1414a917b46b5c37b9af7a808ac410cfe553ce5e3f30f73d"
 WEIGHTS_SIZE = 708872
-CHANNELS = 16
 
 # Measured (model card, "Runtime"): the int8 graph's outputs stay above the 35 dB parity bar on
 # whole images, but the error sits in the few pixels the model changes, and costs gain there.
@@ -104,7 +103,7 @@ class WatermarkCGAN(InpaintModel):
         from ganhub_watermark.net import AutoMaskInpainter, WatermarkUNet, from_state_dict
 
         if weights is None:
-            return AutoMaskInpainter(WatermarkUNet(CHANNELS)).eval()
+            return AutoMaskInpainter(WatermarkUNet()).eval()  # v2's width, untrained
         # The file's shapes decide the network, so `--weights RUN/generator.safetensors` runs any run.
         return AutoMaskInpainter(from_state_dict(read_state_dict(weights), weights.name)).eval()
 

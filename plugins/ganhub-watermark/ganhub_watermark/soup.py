@@ -25,7 +25,8 @@ from pathlib import Path
 import torch
 
 from ganhub import GanhubError
-from ganhub_watermark.catalog import CHANNELS, WEIGHTS_DIR
+from ganhub_watermark.catalog import WEIGHTS_DIR
+from ganhub_watermark.net import DEFAULT_WIDTH, WatermarkUNet, width_of
 
 
 def ingredient_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
@@ -65,14 +66,12 @@ def parse_recipe(items: list[str]) -> dict[str, float]:
 def two_layer_state(path: Path) -> dict[str, torch.Tensor]:
     """A weights file as a two-layer network's fp32 state (a v2 file's head widened on load)."""
     from ganhub.weights import load_strict, read_state_dict
-    from ganhub_watermark.net import WatermarkUNet
 
     state = {k: v.float() for k, v in read_state_dict(path).items()}
-    channels = state.get("enc.0.0.weight")
-    if channels is None or channels.shape[0] != CHANNELS:
-        raise GanhubError(f"'{path.name}' is not a ganhub-watermark-cgan network of width {CHANNELS}",
+    if width_of(state) != DEFAULT_WIDTH:
+        raise GanhubError(f"'{path.name}' is not a ganhub-watermark-cgan network of width {DEFAULT_WIDTH}",
                           fix="mix only this plugin's watermark weights (v2 or v3 layout)")
-    network = WatermarkUNet(CHANNELS, layers=2)
+    network = WatermarkUNet(DEFAULT_WIDTH, layers=2)
     load_strict(network, state, "ganhub-watermark-cgan", path.name)
     return network.state_dict()
 
@@ -89,7 +88,7 @@ def soup(recipe: dict[str, float], weights_dir: Path = WEIGHTS_DIR) -> tuple[dic
 
     paths = {name: ingredient_path(name, weights_dir) for name in recipe}
     state = mix({name: two_layer_state(path) for name, path in paths.items()}, recipe)
-    facts = {"architecture": "ganhub_watermark.net:WatermarkUNet", "kwargs": {"channels": CHANNELS, "layers": 2},
+    facts = {"architecture": "ganhub_watermark.net:WatermarkUNet", "kwargs": {"channels": DEFAULT_WIDTH, "layers": 2},
              "soup": [{"file": path.name, "sha256": sha256_of(path), "share": recipe[name]}
                       for name, path in paths.items()]}
     return state, facts
