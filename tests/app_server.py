@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from ganhub.selfcheck.server import stop_process
 
@@ -136,3 +137,14 @@ def running_test_plugins_app(basetemp: Path) -> Iterator[AppServer]:
     """The app with the test plugins (TEST_PLUGINS), installed once under pytest's ``basetemp``."""
     with AppServer("--plugins", TEST_PLUGINS, pythonpath=installed_plugins_dir(basetemp)) as app:
         yield app
+
+
+def give_file(page: Any, file_input: Any, path: Path) -> None:
+    """Give ``path`` to a Gradio file box's ``input[type=file]`` in a Playwright page; return once
+    the server answered its upload with OK (a Run clicked before then runs without the file)."""
+    def is_upload(response: Any) -> bool:
+        return response.request.method == "POST" and "/gradio_api/upload" in response.url
+
+    with page.expect_response(is_upload, timeout=30_000) as sent:
+        file_input.set_input_files(str(path))
+    assert sent.value.ok, f"the upload of {path.name} was answered {sent.value.status}"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_server import ROOT, AppServer, running_test_plugins_app
+from app_server import ROOT, AppServer, give_file, running_test_plugins_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -267,9 +267,7 @@ def run_first_model(page: Any, api: str, photo: Path, style: Path) -> None:
         toast = toast_text(page)
         assert "'Style image'" in toast and "style_image" not in toast, toast
         for index in range(1, boxes.count()):  # run only once each upload is answered, not before
-            with page.expect_response(lambda r: r.request.method == "POST" and "/gradio_api/upload" in r.url) as sent:
-                boxes.nth(index).set_input_files(str(style))
-            assert sent.value.ok, f"the style upload was answered {sent.value.status}"
+            give_file(page, boxes.nth(index), style)
     page.locator(f"#run-{api}").click()
     page.locator(f"#output-{api} img").nth(1).wait_for(timeout=RUN_TIMEOUT_MS)  # before and after
     name = page.locator(f"#file-{api} a[download]").first.get_attribute("download") or ""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_server import ROOT, AppServer, running_test_plugins_app
+from app_server import ROOT, AppServer, give_file, running_test_plugins_app
 from PIL import Image
 
 from ganhub.media import provenance
@@ -252,8 +252,5 @@ def upload(page: Any, clip: Path) -> None:
     the upload's answer.
     """
     box = page.locator(f"#video-input-{BLUR}")
-    with page.expect_request(lambda r: r.method == "POST" and "/gradio_api/upload" in r.url, timeout=30_000) as sent:
-        box.locator("input[type=file]").set_input_files(str(clip))
-    answer = sent.value.response()
-    assert answer is not None and answer.ok, f"the upload was answered {answer and answer.status}"
+    give_file(page, box.locator("input[type=file]"), clip)
     box.get_by_label(clip.name, exact=True).wait_for(timeout=30_000)
